@@ -1,0 +1,238 @@
+/*
+ * Copyright (c) 2026 The isms-agent authors. ISC licence, see LICENSE.
+ *
+ * The engine shared by ismsctl and isms-agentd: configuration, policy,
+ * the condition language, evaluation, reports and the local store.
+ *
+ * Data flow of one run:  collectors -> facts (JSON) -> evaluator with
+ * the loaded policy and thresholds -> results -> report document (the
+ * canonical JSON of schema isms-agent/report/v1) -> printed, stored.
+ */
+#ifndef AGENTD_H
+#define AGENTD_H
+
+#include <sys/queue.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "collector.h"
+#include "yamltree.h"
+
+#define REPORT_SCHEMA	"isms-agent/report/v1"
+#define AGENT_VERSION	PACKAGE_VERSION_STR
+
+#define EXIT_PASS	0	/* every applicable check passed */
+#define EXIT_FAIL	1	/* at least one check failed */
+#define EXIT_USAGE	2	/* usage, configuration or policy error */
+#define EXIT_INTERNAL	3	/* internal error */
+
+enum lang {
+	LANG_EN,
+	LANG_JA
+};
+
+/* annex.c */
+struct annex_control {
+	const char	*id;
+	const char	*title;
+	const char	*theme;
+	const char	*title_ja;
+	const char	*theme_ja;
+	const char	*related;	/* 2022: old 2013 ids; 2013: new 2022 ids */
+};
+extern const struct annex_control annex_2022[];
+extern const size_t annex_2022_count;
+extern const struct annex_control annex_2013[];
+extern const size_t annex_2013_count;
+const struct annex_control *annex_find_2022(const char *);
+/* 2013 identifiers of a list of 2022 ones, from the crosswalk, sorted. */
+json_t		*annex_2013_of(const json_t *controls_2022);
+/* Orders "A.8.9" before "A.8.10". */
+int		 annex_id_cmp(const char *, const char *);
+
+/* policies_data.c (generated) */
+struct builtin_policy {
+	const char	*name;
+	const char	*text;
+	size_t		 len;
+};
+extern const struct builtin_policy builtin_policies[];
+extern const size_t builtin_policies_count;
+
+/* expr.c: the condition language of policies (see isms-policy.5). */
+struct expr;
+struct expr	*expr_parse(const char *src, char **cause, int *errcol);
+void		 expr_free(struct expr *);
+/* Names of the thresholds ($name) an expression uses, appended to arr. */
+void		 expr_thresholds(const struct expr *, json_t *arr);
+
+enum status {
+	STATUS_PASS,
+	STATUS_FAIL,
+	STATUS_ERROR,
+	STATUS_NA
+};
+const char	*status_name(enum status);
+
+struct expr_outcome {
+	enum status	 status;
+	char		*reason;	/* error or not-applicable reason */
+	json_t		*observed;	/* {"path": value, ...} */
+	json_t		*failures;	/* [{"subject","observed","op",
+					    "expected","threshold"}, ...] */
+};
+/* Evaluates against facts and thresholds ({"name": value}). */
+void		 expr_eval(const struct expr *, json_t *facts,
+		    json_t *thresholds, struct expr_outcome *);
+void		 expr_outcome_clear(struct expr_outcome *);
+
+/* policy.c */
+enum severity {
+	SEV_LOW,
+	SEV_MEDIUM,
+	SEV_HIGH,
+	SEV_CRITICAL
+};
+const char	*severity_name(enum severity);
+
+struct text {
+	char		*en;
+	char		*ja;		/* may be NULL: falls back to en */
+};
+const char	*text_get(const struct text *, enum lang);
+
+enum threshold_type {
+	THR_DURATION,
+	THR_NUMBER,
+	THR_BOOL,
+	THR_STRING
+};
+
+struct threshold {
+	char			*name;		/* "screen_lock.max_idle" */
+	enum threshold_type	 type;
+	json_t			*value;		/* seconds for durations */
+	char			*source;	/* "default (file:line)" or
+						   "agent.yaml:12" */
+	struct text		 description;
+	TAILQ_ENTRY(threshold)	 entry;
+};
+
+struct check {
+	char			*id;
+	struct text		 title;
+	enum severity		 severity;
+	json_t			*controls;	/* ["A.8.24", ...] */
+	json_t			*controls_2013;	/* derived */
+	struct text		 rationale;
+	struct text		 remediation;
+	struct expr		*applies;	/* NULL: always */
+	struct text		 na_reason;
+	struct expr		*condition;
+	char			*condition_src;
+	char			*where;		/* "file:line" */
+	int			 disabled;
+	TAILQ_ENTRY(check)	 entry;
+};
+
+struct policy {
+	TAILQ_HEAD(, check)	 checks;
+	TAILQ_HEAD(, threshold)	 thresholds;
+	size_t			 nchecks;
+};
+
+struct policy	*policy_new(void);
+void		 policy_free(struct policy *);
+/* Adds the checks of one YAML document; errors appended to e. */
+void		 policy_load_buffer(struct policy *, const char *name,
+		    const char *buf, size_t len, struct yerrors *e);
+void		 policy_load_builtin(struct policy *, struct yerrors *);
+void		 policy_load_file(struct policy *, const char *,
+		    struct yerrors *);
+struct check	*policy_find_check(struct policy *, const char *);
+struct threshold *policy_find_threshold(struct policy *, const char *);
+/* Thresholds in force as {"name": value}. */
+json_t		*policy_threshold_values(struct policy *);
+
+/* config.c */
+struct agent_conf {
+	char			*file;		/* NULL: built-in defaults */
+	char			*store_path;
+	char			*collector_url;
+	char			*collector_ca;
+	int64_t			 interval_s;
+	struct backup_target	*backup_targets;
+	size_t			 nbackup_targets;
+	char			**disabled_checks;
+	size_t			 ndisabled_checks;
+	int			 alerts_syslog;
+	struct ytree		*tree;		/* kept for later readers */
+};
+/*
+ * Loads agent.yaml and applies its threshold overrides and disabled
+ * checks to the policy.  A missing default file is not an error
+ * (must_exist 0); every problem is appended to e.
+ */
+struct agent_conf *config_load(const char *path, int must_exist,
+		    struct policy *, struct yerrors *e);
+void		 config_free(struct agent_conf *);
+char		*config_default_path(const char *root);
+char		*config_default_store(void);
+
+/* evaluator.c */
+struct result {
+	const struct check	*check;
+	enum status		 status;
+	char			*message;	/* English */
+	char			*message_ja;
+	json_t			*evidence;
+};
+struct results {
+	struct result		*v;
+	size_t			 n;
+	size_t			 count[4];	/* by enum status */
+};
+/* Pure: facts + policy + now -> results. */
+void		 evaluate(struct policy *, json_t *facts, time_t now,
+		    struct results *);
+void		 results_clear(struct results *);
+
+/* report.c */
+/* The canonical report document (schema isms-agent/report/v1). */
+json_t		*report_build(struct results *, json_t *facts, time_t now,
+		    enum lang);
+void		 report_print_text(FILE *, json_t *report, enum lang,
+		    int colour);
+/* Deterministic serialisation: sorted keys, compact. */
+char		*report_canonical(json_t *);
+
+/* store.c */
+struct store;
+struct store	*store_open(const char *path, char **cause);
+void		 store_close(struct store *);
+/* Appends a run; returns the run id or -1. */
+int64_t		 store_put_run(struct store *, json_t *report, char **cause);
+/* Verdict changes as an array of {at, check, old, new, run, message}. */
+json_t		*store_history(struct store *, const char *check, time_t since,
+		    char **cause);
+/* A stored run's canonical document (for export and tests). */
+char		*store_get_run(struct store *, int64_t id, char **cause);
+
+/* check.c */
+struct check_opts {
+	const char	*root;		/* "" for the live host */
+	const char	*config;	/* NULL: default */
+	const char	**policies;	/* extra policy files */
+	size_t		 npolicies;
+	time_t		 now;
+	int		 store;
+	enum lang	 lang;
+	int		 json;
+	int		 colour;
+};
+int		 check_main(struct check_opts *);
+
+#endif

@@ -1,0 +1,2 @@
+/* PLACEHOLDER: check.c is being written. */
+#include "agentd.h"

@@ -1,0 +1,2 @@
+/* PLACEHOLDER: config.c is being written. */
+#include "agentd.h"

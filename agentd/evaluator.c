@@ -1,0 +1,2 @@
+/* PLACEHOLDER: evaluator.c is being written. */
+#include "agentd.h"

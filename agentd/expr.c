@@ -1,0 +1,2 @@
+/* PLACEHOLDER: expr.c is being written. */
+#include "agentd.h"

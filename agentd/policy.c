@@ -1,0 +1,2 @@
+/* PLACEHOLDER: policy.c is being written. */
+#include "agentd.h"

@@ -1,0 +1,2 @@
+/* PLACEHOLDER: report.c is being written. */
+#include "agentd.h"

@@ -1,0 +1,2 @@
+/* PLACEHOLDER: store.c is being written. */
+#include "agentd.h"

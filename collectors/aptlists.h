@@ -1,0 +1,1 @@
+/* PLACEHOLDER: aptlists is being written. */

@@ -1,0 +1,3 @@
+/* PLACEHOLDER: debversion is being written. */
+#include "debversion.h"
+extern int debversion_placeholder;

@@ -1,0 +1,1 @@
+/* PLACEHOLDER: debversion is being written. */

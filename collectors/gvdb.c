@@ -1,0 +1,3 @@
+/* PLACEHOLDER: gvdb is being written. */
+#include "gvdb.h"
+extern int gvdb_placeholder;

@@ -1,0 +1,1 @@
+/* PLACEHOLDER: lz4frame is being written. */

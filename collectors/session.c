@@ -1,0 +1,19 @@
+/*
+ * Copyright (c) 2026 The isms-agent authors. ISC licence, see LICENSE.
+ *
+ * PLACEHOLDER: the session collector is being written; until then its facts
+ * are an error, so no check that reads them can pass.
+ */
+#include "collector.h"
+#include "facts.h"
+
+static json_t *
+session_collect(struct collector_ctx *ctx)
+{
+	return (fact_error(json_object(), "session collector not implemented"));
+}
+
+const struct collector collector_session = {
+	.name = "session",
+	.collect = session_collect,
+};

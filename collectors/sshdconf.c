@@ -1,0 +1,3 @@
+/* PLACEHOLDER: sshdconf is being written. */
+#include "sshdconf.h"
+extern int sshdconf_placeholder;

@@ -1,0 +1,1 @@
+/* PLACEHOLDER: sshdconf is being written. */
