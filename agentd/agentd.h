@@ -131,6 +131,8 @@ struct check {
 	struct text		 remediation;
 	struct expr		*applies;	/* NULL: always */
 	struct text		 na_reason;
+	struct text		 msg_pass;	/* optional, with {path} */
+	struct text		 msg_fail;
 	struct expr		*condition;
 	char			*condition_src;
 	char			*where;		/* "file:line" */
@@ -156,6 +158,9 @@ struct check	*policy_find_check(struct policy *, const char *);
 struct threshold *policy_find_threshold(struct policy *, const char *);
 /* Thresholds in force as {"name": value}. */
 json_t		*policy_threshold_values(struct policy *);
+/* A threshold value of the given type from a YAML node, or NULL. */
+json_t		*policy_threshold_parse(enum threshold_type,
+		    const struct ynode *, struct yerrors *);
 
 /* config.c */
 struct agent_conf {
@@ -229,10 +234,13 @@ struct check_opts {
 	size_t		 npolicies;
 	time_t		 now;
 	int		 store;
+	const char	*store_path;	/* NULL: from agent.yaml or default */
 	enum lang	 lang;
 	int		 json;
 	int		 colour;
 };
+int		 check_load(struct check_opts *, struct policy **,
+		    struct agent_conf **);
 int		 check_main(struct check_opts *);
 
 #endif

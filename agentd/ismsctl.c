@@ -1,37 +1,376 @@
-/* Temporary: facts only, while the engine is written. */
+/*
+ * Copyright (c) 2026 The isms-agent authors. ISC licence, see LICENSE.
+ *
+ * ismsctl: the command line for people and scripts on the host.
+ */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
 #include "agentd.h"
 #include "log.h"
 #include "util.h"
+#include "xmalloc.h"
 
-int
-main(int argc, char **argv)
+#define ISMSCTL_MAX_POLICIES 64
+
+static void
+usage(FILE *f)
 {
-	struct collector_ctx	 ctx = { .root = "", .live = 1 };
-	json_t			*facts;
-	int			 i;
+	fprintf(f,
+"usage: ismsctl check [--root DIR] [--config FILE] [--policy FILE]...\n"
+"                     [--now RFC3339] [--format text|json] [--lang en|ja]\n"
+"                     [--no-store] [--store FILE] [--color auto|always|never]\n"
+"       ismsctl history [--check ID] [--since T] [--format text|json]\n"
+"                     [--store FILE] [--lang en|ja]\n"
+"       ismsctl facts [--root DIR] [--config FILE] [--now RFC3339]\n"
+"       ismsctl controls [--lang en|ja]\n"
+"       ismsctl version\n"
+"\n"
+"check     collect evidence on this host (or under --root), evaluate it\n"
+"          against ISO/IEC 27001:2022 Annex A and store the run\n"
+"history   verdict changes recorded in the local store\n"
+"facts     print the collected evidence as JSON, without evaluating it\n"
+"controls  list the Annex A controls the built-in checks cover\n"
+"\n"
+"Exit status: 0 every applicable check passed, 1 a check failed or could\n"
+"not be evaluated, 2 usage or configuration error, 3 internal error.\n"
+"See ismsctl(8).\n");
+}
 
-	log_init("ismsctl", 1, 0);
-	ctx.now = time(NULL);
-	if (argc < 2 || strcmp(argv[1], "facts") != 0) {
-		fprintf(stderr, "usage: ismsctl facts [--root DIR] [--now T]\n");
-		return (2);
+static int
+parse_lang(const char *s, enum lang *lang)
+{
+	if (strcmp(s, "en") == 0)
+		*lang = LANG_EN;
+	else if (strcmp(s, "ja") == 0)
+		*lang = LANG_JA;
+	else {
+		fprintf(stderr, "ismsctl: --lang must be en or ja\n");
+		return (-1);
 	}
-	for (i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
-			ctx.root = argv[++i];
-			ctx.live = 0;
-		} else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
-			if (time_parse_rfc3339(argv[++i], &ctx.now) == -1)
-				return (2);
+	return (0);
+}
+
+/* "2026-11-01T00:00:00Z", "2026-11-01", or a duration back from now. */
+static int
+parse_since(const char *s, time_t now, time_t *out)
+{
+	int64_t	secs;
+
+	if (time_parse_rfc3339(s, out) == 0)
+		return (0);
+	if (duration_parse(s, &secs, NULL) == 0) {
+		*out = now - secs;
+		return (0);
+	}
+	fprintf(stderr, "ismsctl: --since: \"%s\" is neither a time "
+	    "(2026-11-01T00:00:00Z) nor a duration (7d)\n", s);
+	return (-1);
+}
+
+static int
+want_colour(const char *mode)
+{
+	const char	*term;
+
+	if (strcmp(mode, "always") == 0)
+		return (1);
+	if (strcmp(mode, "never") == 0)
+		return (0);
+	if (getenv("NO_COLOR") != NULL)
+		return (0);
+	term = getenv("TERM");
+	return (isatty(STDOUT_FILENO) && term != NULL &&
+	    strcmp(term, "dumb") != 0);
+}
+
+enum {
+	OPT_ROOT = 256, OPT_CONFIG, OPT_POLICY, OPT_NOW, OPT_FORMAT, OPT_LANG,
+	OPT_NO_STORE, OPT_STORE, OPT_COLOR, OPT_CHECK, OPT_SINCE
+};
+
+static const struct option longopts[] = {
+	{ "root",	required_argument,	NULL,	OPT_ROOT },
+	{ "config",	required_argument,	NULL,	OPT_CONFIG },
+	{ "policy",	required_argument,	NULL,	OPT_POLICY },
+	{ "now",	required_argument,	NULL,	OPT_NOW },
+	{ "format",	required_argument,	NULL,	OPT_FORMAT },
+	{ "lang",	required_argument,	NULL,	OPT_LANG },
+	{ "no-store",	no_argument,		NULL,	OPT_NO_STORE },
+	{ "store",	required_argument,	NULL,	OPT_STORE },
+	{ "color",	required_argument,	NULL,	OPT_COLOR },
+	{ "colour",	required_argument,	NULL,	OPT_COLOR },
+	{ "check",	required_argument,	NULL,	OPT_CHECK },
+	{ "since",	required_argument,	NULL,	OPT_SINCE },
+	{ "help",	no_argument,		NULL,	'h' },
+	{ NULL,		0,			NULL,	0 }
+};
+
+struct cmdline {
+	struct check_opts	 o;
+	const char		*policies[ISMSCTL_MAX_POLICIES];
+	const char		*colour;
+	const char		*check;
+	const char		*since;
+};
+
+/* Parses the options shared by every command; -1 on a usage error. */
+static int
+parse_options(int argc, char **argv, struct cmdline *cl)
+{
+	char	*root;
+	size_t	 len;
+	int	 ch;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_ROOT:
+			root = optarg;
+			len = strlen(root);
+			while (len > 1 && root[len - 1] == '/')
+				root[--len] = '\0';
+			cl->o.root = strcmp(root, "/") == 0 ? "" : root;
+			break;
+		case OPT_CONFIG:
+			cl->o.config = optarg;
+			break;
+		case OPT_POLICY:
+			if (cl->o.npolicies == ISMSCTL_MAX_POLICIES) {
+				fprintf(stderr, "ismsctl: too many --policy\n");
+				return (-1);
+			}
+			cl->policies[cl->o.npolicies++] = optarg;
+			break;
+		case OPT_NOW:
+			if (time_parse_rfc3339(optarg, &cl->o.now) == -1) {
+				fprintf(stderr, "ismsctl: --now: invalid "
+				    "RFC 3339 time \"%s\" (e.g. "
+				    "2026-11-22T02:00:00Z)\n", optarg);
+				return (-1);
+			}
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "json") == 0)
+				cl->o.json = 1;
+			else if (strcmp(optarg, "text") == 0)
+				cl->o.json = 0;
+			else {
+				fprintf(stderr, "ismsctl: --format must be "
+				    "text or json\n");
+				return (-1);
+			}
+			break;
+		case OPT_LANG:
+			if (parse_lang(optarg, &cl->o.lang) == -1)
+				return (-1);
+			break;
+		case OPT_NO_STORE:
+			cl->o.store = 0;
+			break;
+		case OPT_STORE:
+			cl->o.store_path = optarg;
+			break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "auto") != 0 &&
+			    strcmp(optarg, "always") != 0 &&
+			    strcmp(optarg, "never") != 0) {
+				fprintf(stderr, "ismsctl: --color must be "
+				    "auto, always or never\n");
+				return (-1);
+			}
+			cl->colour = optarg;
+			break;
+		case OPT_CHECK:
+			cl->check = optarg;
+			break;
+		case OPT_SINCE:
+			cl->since = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return (-1);
 		}
 	}
+	if (optind != argc) {
+		fprintf(stderr, "ismsctl: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		return (-1);
+	}
+	cl->o.policies = cl->policies;
+	cl->o.colour = want_colour(cl->colour);
+	return (0);
+}
+
+static int
+cmd_facts(struct cmdline *cl)
+{
+	struct policy		*p;
+	struct agent_conf	*conf;
+	struct collector_ctx	 ctx;
+	json_t			*facts;
+
+	if (check_load(&cl->o, &p, &conf) == -1)
+		return (EXIT_USAGE);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.root = cl->o.root;
+	ctx.live = *cl->o.root == '\0';
+	ctx.now = cl->o.now;
+	ctx.backup_targets = conf->backup_targets;
+	ctx.nbackup_targets = conf->nbackup_targets;
 	facts = collectors_run(&ctx);
 	json_dumpf(facts, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 	putchar('\n');
 	json_decref(facts);
+	config_free(conf);
+	policy_free(p);
 	return (0);
+}
+
+static int
+cmd_history(struct cmdline *cl)
+{
+	struct policy		*p;
+	struct agent_conf	*conf;
+	struct store		*st;
+	json_t			*h, *v;
+	time_t			 since = 0;
+	char			*path, *cause;
+	size_t			 i;
+
+	if (cl->since != NULL && parse_since(cl->since, cl->o.now, &since) ==
+	    -1)
+		return (EXIT_USAGE);
+	if (check_load(&cl->o, &p, &conf) == -1)
+		return (EXIT_USAGE);
+	path = cl->o.store_path != NULL ? xstrdup(cl->o.store_path) :
+	    conf->store_path != NULL ? xstrdup(conf->store_path) :
+	    config_default_store();
+	config_free(conf);
+	policy_free(p);
+	if (access(path, F_OK) == -1) {
+		fprintf(stderr, "ismsctl: no store at %s: run \"ismsctl "
+		    "check\" first\n", path);
+		free(path);
+		return (EXIT_USAGE);
+	}
+	if ((st = store_open(path, &cause)) == NULL ||
+	    (h = store_history(st, cl->check, since, &cause)) == NULL) {
+		fprintf(stderr, "ismsctl: %s\n", cause);
+		free(cause);
+		store_close(st);
+		free(path);
+		return (EXIT_INTERNAL);
+	}
+	store_close(st);
+	free(path);
+	if (cl->o.json) {
+		json_dumpf(h, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	} else {
+		if (json_array_size(h) == 0)
+			printf("%s\n", cl->o.lang == LANG_JA ?
+			    "記録された判定の変化はありません" :
+			    "no verdict changes recorded");
+		json_array_foreach(h, i, v) {
+			printf("%s  %-40s %-14s -> %-14s %s\n",
+			    json_string_value(json_object_get(v, "at")),
+			    json_string_value(json_object_get(v, "check")),
+			    json_is_string(json_object_get(v, "old")) ?
+			    json_string_value(json_object_get(v, "old")) :
+			    "(new)",
+			    json_string_value(json_object_get(v, "new")),
+			    json_is_string(json_object_get(v, "message")) ?
+			    json_string_value(json_object_get(v, "message")) :
+			    "");
+		}
+	}
+	json_decref(h);
+	return (0);
+}
+
+static int
+cmd_controls(struct cmdline *cl)
+{
+	struct policy		*p;
+	struct agent_conf	*conf;
+	const struct annex_control *ac;
+	struct check		*c;
+	json_t			*v;
+	size_t			 i, j;
+	int			 any;
+
+	if (check_load(&cl->o, &p, &conf) == -1)
+		return (EXIT_USAGE);
+	for (i = 0; i < annex_2022_count; i++) {
+		ac = &annex_2022[i];
+		any = 0;
+		TAILQ_FOREACH(c, &p->checks, entry) {
+			json_array_foreach(c->controls, j, v) {
+				if (strcmp(json_string_value(v), ac->id) != 0)
+					continue;
+				if (!any)
+					printf("%s %s (2013: %s)\n", ac->id,
+					    cl->o.lang == LANG_JA ?
+					    ac->title_ja : ac->title,
+					    *ac->related != '\0' ?
+					    ac->related : "new in 2022");
+				any = 1;
+				printf("    %s\n", c->id);
+			}
+		}
+	}
+	config_free(conf);
+	policy_free(p);
+	return (0);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cmdline	 cl;
+	const char	*cmd;
+
+	log_init("ismsctl", 1, 0);
+	if (argc < 2) {
+		usage(stderr);
+		return (EXIT_USAGE);
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
+	    strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return (0);
+	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("ismsctl %s (report schema %s)\n", AGENT_VERSION,
+		    REPORT_SCHEMA);
+		return (0);
+	}
+	memset(&cl, 0, sizeof cl);
+	cl.o.root = "";
+	cl.o.now = time(NULL);
+	cl.o.store = 1;
+	cl.colour = "auto";
+	optind = 2;
+	if (parse_options(argc, argv, &cl) == -1) {
+		fprintf(stderr, "usage: see \"ismsctl --help\"\n");
+		return (EXIT_USAGE);
+	}
+	if (strcmp(cmd, "check") == 0)
+		return (check_main(&cl.o));
+	if (strcmp(cmd, "facts") == 0)
+		return (cmd_facts(&cl));
+	if (strcmp(cmd, "history") == 0)
+		return (cmd_history(&cl));
+	if (strcmp(cmd, "controls") == 0)
+		return (cmd_controls(&cl));
+	fprintf(stderr, "ismsctl: unknown command \"%s\"\n", cmd);
+	usage(stderr);
+	return (EXIT_USAGE);
 }

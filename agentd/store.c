@@ -1,2 +1,494 @@
-/* PLACEHOLDER: store.c is being written. */
+/*
+ * Copyright (c) 2026 The isms-agent authors. ISC licence, see LICENSE.
+ *
+ * The local store: an append-only history of runs in SQLite (WAL).
+ *
+ * Design.  Each run is one canonical JSON document (report/v1, sorted
+ * keys, compact), but it is not stored whole: its results are stored as
+ * content-addressed blobs (SHA-256 of the result without its collection
+ * time), so a host whose results did not change adds one small row per
+ * run and no new blobs.  The document is rebuilt exactly from its parts
+ * and checked against the SHA-256 recorded at insertion; each run also
+ * records the hash of the previous run's document, a hash chain that a
+ * later change can sign for auditors.  Triggers refuse UPDATE and
+ * DELETE on runs, blobs and changes.
+ *
+ * Verdict changes (pass -> fail, a new check, ...) are computed at
+ * insertion against the latest verdict of each check and appended to
+ * "changes", which "ismsctl history" reads.
+ *
+ * Every run is written in one IMMEDIATE transaction with synchronous=
+ * FULL: a crash or kill -9 leaves either the whole run or none of it.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
 #include "agentd.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define STORE_BUSY_TIMEOUT	10000	/* milliseconds */
+#define STORE_SCHEMA_VERSION	1
+
+struct store {
+	sqlite3		*db;
+	char		*path;
+};
+
+static const char *store_schema =
+    "CREATE TABLE IF NOT EXISTS meta ("
+    "  key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS blobs ("
+    "  id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE,"
+    "  body TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS runs ("
+    "  id INTEGER PRIMARY KEY, generated_at INTEGER NOT NULL,"
+    "  host_id TEXT, agent_blob INTEGER NOT NULL REFERENCES blobs(id),"
+    "  result_blobs TEXT NOT NULL, summary TEXT NOT NULL,"
+    "  doc_sha256 TEXT NOT NULL, prev_sha256 TEXT);"
+    "CREATE TABLE IF NOT EXISTS changes ("
+    "  id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),"
+    "  at INTEGER NOT NULL, check_id TEXT NOT NULL, old TEXT,"
+    "  new TEXT NOT NULL, message TEXT);"
+    "CREATE INDEX IF NOT EXISTS changes_check ON changes(check_id, at);"
+    "CREATE INDEX IF NOT EXISTS changes_at ON changes(at);"
+    "CREATE TABLE IF NOT EXISTS verdicts ("
+    "  check_id TEXT PRIMARY KEY, status TEXT NOT NULL,"
+    "  run_id INTEGER NOT NULL);"
+    "CREATE TRIGGER IF NOT EXISTS runs_append_only_u BEFORE UPDATE ON runs"
+    "  BEGIN SELECT RAISE(ABORT, 'runs are append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS runs_append_only_d BEFORE DELETE ON runs"
+    "  BEGIN SELECT RAISE(ABORT, 'runs are append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS blobs_append_only_u BEFORE UPDATE ON blobs"
+    "  BEGIN SELECT RAISE(ABORT, 'blobs are append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS changes_append_only_u BEFORE UPDATE ON"
+    "  changes BEGIN SELECT RAISE(ABORT, 'changes are append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS changes_append_only_d BEFORE DELETE ON"
+    "  changes BEGIN SELECT RAISE(ABORT, 'changes are append-only'); END;";
+
+static int
+store_fail(struct store *s, char **cause, const char *what)
+{
+	if (cause != NULL)
+		xasprintf(cause, "%s: %s: %s", s->path, what,
+		    sqlite3_errmsg(s->db));
+	return (-1);
+}
+
+/* Creates the parent directories of path, mode 0700. */
+static int
+store_mkdirs(const char *path, char **cause)
+{
+	char	*dir, *p;
+
+	dir = xstrdup(path);
+	if ((p = strrchr(dir, '/')) == NULL || p == dir) {
+		free(dir);
+		return (0);
+	}
+	*p = '\0';
+	for (p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+			goto fail;
+		*p = '/';
+	}
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		goto fail;
+	free(dir);
+	return (0);
+fail:
+	if (cause != NULL)
+		xasprintf(cause, "mkdir %s: %s", dir, strerror(errno));
+	free(dir);
+	return (-1);
+}
+
+struct store *
+store_open(const char *path, char **cause)
+{
+	struct store	*s;
+	char		*err = NULL;
+	int		 fd;
+
+	if (store_mkdirs(path, cause) == -1)
+		return (NULL);
+	/* Create the file 0600 before SQLite does with the umask. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		if (cause != NULL)
+			xasprintf(cause, "open %s: %s", path, strerror(errno));
+		return (NULL);
+	}
+	close(fd);
+	s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		store_fail(s, cause, "open");
+		store_close(s);
+		return (NULL);
+	}
+	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT);
+	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;"
+	    "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", NULL, NULL,
+	    &err) != SQLITE_OK ||
+	    sqlite3_exec(s->db, store_schema, NULL, NULL, &err) != SQLITE_OK) {
+		if (cause != NULL)
+			xasprintf(cause, "%s: %s", path, err != NULL ? err :
+			    "schema");
+		sqlite3_free(err);
+		store_close(s);
+		return (NULL);
+	}
+	sqlite3_exec(s->db, "INSERT OR IGNORE INTO meta VALUES "
+	    "('schema_version', '1')", NULL, NULL, NULL);
+	return (s);
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+static void
+sha256_hex(const char *data, size_t len, char out[65])
+{
+	unsigned char	md[32];
+	unsigned int	mdlen = sizeof md;
+	size_t		i;
+
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1)
+		abort();
+	for (i = 0; i < 32; i++)
+		snprintf(out + i * 2, 3, "%02x", md[i]);
+}
+
+/* Stores a blob once; returns its id or -1. */
+static int64_t
+store_blob(struct store *s, const char *body, char **cause)
+{
+	sqlite3_stmt	*st;
+	char		 hex[65];
+	int64_t		 id = -1;
+
+	sha256_hex(body, strlen(body), hex);
+	if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO blobs(sha256, "
+	    "body) VALUES (?, ?)", -1, &st, NULL) != SQLITE_OK)
+		return (store_fail(s, cause, "prepare"));
+	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, body, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return (store_fail(s, cause, "insert blob"));
+	}
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(s->db, "SELECT id FROM blobs WHERE sha256 = ?",
+	    -1, &st, NULL) != SQLITE_OK)
+		return (store_fail(s, cause, "prepare"));
+	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (id == -1)
+		return (store_fail(s, cause, "blob lookup"));
+	return (id);
+}
+
+/* Records the verdict of one check, and a change if it differs. */
+static int
+store_verdict(struct store *s, int64_t run, time_t at, json_t *result,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	const char	*id, *status, *msg;
+	char		*old = NULL;
+	int		 r = 0;
+
+	id = json_string_value(json_object_get(result, "check"));
+	status = json_string_value(json_object_get(result, "status"));
+	msg = json_string_value(json_object_get(result, "message"));
+	if (sqlite3_prepare_v2(s->db, "SELECT status FROM verdicts WHERE "
+	    "check_id = ?", -1, &st, NULL) != SQLITE_OK)
+		return (store_fail(s, cause, "prepare"));
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		old = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (old != NULL && strcmp(old, status) == 0) {
+		free(old);
+		return (0);
+	}
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO changes(run_id, at, "
+	    "check_id, old, new, message) VALUES (?, ?, ?, ?, ?, ?)", -1, &st,
+	    NULL) != SQLITE_OK) {
+		free(old);
+		return (store_fail(s, cause, "prepare"));
+	}
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_int64(st, 2, at);
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+	if (old != NULL)
+		sqlite3_bind_text(st, 4, old, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_text(st, 5, status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, msg, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = store_fail(s, cause, "insert change");
+	sqlite3_finalize(st);
+	free(old);
+	if (r == -1)
+		return (-1);
+	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO verdicts("
+	    "check_id, status, run_id) VALUES (?, ?, ?)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return (store_fail(s, cause, "prepare"));
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, run);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = store_fail(s, cause, "update verdict");
+	sqlite3_finalize(st);
+	return (r);
+}
+
+/* The result as stored: without its collection time (the run's). */
+static char *
+result_body(json_t *result)
+{
+	json_t	*copy, *ev;
+	char	*body;
+
+	copy = json_deep_copy(result);
+	if ((ev = json_object_get(copy, "evidence")) != NULL)
+		json_object_del(ev, "collected_at");
+	body = report_canonical(copy);
+	json_decref(copy);
+	return (body);
+}
+
+int64_t
+store_put_run(struct store *s, json_t *report, char **cause)
+{
+	sqlite3_stmt	*st = NULL;
+	json_t		*results, *r;
+	char		*doc, *body, *ids = NULL, *tmp, hex[65], *prev = NULL;
+	const char	*gen;
+	time_t		 at;
+	int64_t		 agent, blob, run = -1;
+	size_t		 i;
+
+	gen = json_string_value(json_object_get(report, "generated_at"));
+	if (gen == NULL || time_parse_rfc3339(gen, &at) == -1) {
+		if (cause != NULL)
+			*cause = xstrdup("report has no generated_at");
+		return (-1);
+	}
+	doc = report_canonical(report);
+	sha256_hex(doc, strlen(doc), hex);
+	free(doc);
+
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return (store_fail(s, cause, "begin"));
+	body = report_canonical(json_object_get(report, "agent"));
+	agent = store_blob(s, body, cause);
+	free(body);
+	if (agent == -1)
+		goto fail;
+	results = json_object_get(report, "results");
+	ids = xstrdup("");
+	json_array_foreach(results, i, r) {
+		body = result_body(r);
+		blob = store_blob(s, body, cause);
+		free(body);
+		if (blob == -1)
+			goto fail;
+		xasprintf(&tmp, "%s%s%lld", ids, i == 0 ? "" : ",",
+		    (long long)blob);
+		free(ids);
+		ids = tmp;
+	}
+	if (sqlite3_prepare_v2(s->db, "SELECT doc_sha256 FROM runs ORDER BY "
+	    "id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		goto fail_db;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		prev = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	body = report_canonical(json_object_get(report, "summary"));
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO runs(generated_at, host_id, "
+	    "agent_blob, result_blobs, summary, doc_sha256, prev_sha256) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK) {
+		free(body);
+		goto fail_db;
+	}
+	sqlite3_bind_int64(st, 1, at);
+	if (json_is_string(json_object_get(json_object_get(report, "agent"),
+	    "host_id")))
+		sqlite3_bind_text(st, 2, json_string_value(json_object_get(
+		    json_object_get(report, "agent"), "host_id")), -1,
+		    SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
+	sqlite3_bind_int64(st, 3, agent);
+	sqlite3_bind_text(st, 4, ids, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, body, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, hex, -1, SQLITE_STATIC);
+	if (prev != NULL)
+		sqlite3_bind_text(st, 7, prev, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 7);
+	free(body);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		goto fail_db;
+	}
+	sqlite3_finalize(st);
+	run = sqlite3_last_insert_rowid(s->db);
+	json_array_foreach(results, i, r)
+		if (store_verdict(s, run, at, r, cause) == -1)
+			goto fail;
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail_db;
+	free(ids);
+	free(prev);
+	return (run);
+fail_db:
+	store_fail(s, cause, "insert run");
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	free(ids);
+	free(prev);
+	return (-1);
+}
+
+/* Loads a blob as JSON. */
+static json_t *
+store_load_blob(struct store *s, int64_t id)
+{
+	sqlite3_stmt	*st;
+	json_t		*j = NULL;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT body FROM blobs WHERE id = ?",
+	    -1, &st, NULL) != SQLITE_OK)
+		return (NULL);
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		j = json_loads((const char *)sqlite3_column_text(st, 0), 0,
+		    NULL);
+	sqlite3_finalize(st);
+	return (j);
+}
+
+char *
+store_get_run(struct store *s, int64_t id, char **cause)
+{
+	sqlite3_stmt	*st;
+	json_t		*doc, *results, *r, *ev;
+	char		 ts[RFC3339_LEN], hex[65], *out = NULL, *ids, *tok;
+	char		*save, *sha = NULL;
+	int64_t		 agent = 0;
+	time_t		 at = 0;
+	json_t		*summary = NULL;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT generated_at, agent_blob, "
+	    "result_blobs, summary, doc_sha256 FROM runs WHERE id = ?", -1,
+	    &st, NULL) != SQLITE_OK) {
+		store_fail(s, cause, "prepare");
+		return (NULL);
+	}
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		if (cause != NULL)
+			xasprintf(cause, "run %lld not found", (long long)id);
+		return (NULL);
+	}
+	at = sqlite3_column_int64(st, 0);
+	agent = sqlite3_column_int64(st, 1);
+	ids = xstrdup((const char *)sqlite3_column_text(st, 2));
+	summary = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
+	sha = xstrdup((const char *)sqlite3_column_text(st, 4));
+	sqlite3_finalize(st);
+
+	time_format_rfc3339(at, ts, sizeof ts);
+	results = json_array();
+	for (tok = strtok_r(ids, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if ((r = store_load_blob(s, strtoll(tok, NULL, 10))) == NULL)
+			continue;
+		if ((ev = json_object_get(r, "evidence")) != NULL)
+			json_object_set_new(ev, "collected_at",
+			    json_string(ts));
+		json_array_append_new(results, r);
+	}
+	doc = json_pack("{s:s,s:o,s:s,s:o,s:o}", "schema", REPORT_SCHEMA,
+	    "agent", store_load_blob(s, agent), "generated_at", ts,
+	    "results", results, "summary", summary);
+	out = report_canonical(doc);
+	json_decref(doc);
+	sha256_hex(out, strlen(out), hex);
+	if (strcmp(hex, sha) != 0) {
+		if (cause != NULL)
+			xasprintf(cause, "run %lld: document does not match "
+			    "its recorded SHA-256", (long long)id);
+		free(out);
+		out = NULL;
+	}
+	free(ids);
+	free(sha);
+	return (out);
+}
+
+json_t *
+store_history(struct store *s, const char *check, time_t since, char **cause)
+{
+	sqlite3_stmt	*st;
+	json_t		*arr;
+	char		 ts[RFC3339_LEN];
+
+	if (sqlite3_prepare_v2(s->db, "SELECT at, check_id, old, new, run_id, "
+	    "message FROM changes WHERE (?1 IS NULL OR check_id = ?1) AND "
+	    "at >= ?2 ORDER BY at, id", -1, &st, NULL) != SQLITE_OK) {
+		store_fail(s, cause, "prepare");
+		return (NULL);
+	}
+	if (check != NULL)
+		sqlite3_bind_text(st, 1, check, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 1);
+	sqlite3_bind_int64(st, 2, since);
+	arr = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		time_format_rfc3339(sqlite3_column_int64(st, 0), ts, sizeof ts);
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:o,s:s,s:I,"
+		    "s:o}", "at", ts,
+		    "check", (const char *)sqlite3_column_text(st, 1),
+		    "old", sqlite3_column_type(st, 2) == SQLITE_NULL ?
+		    json_null() : json_string((const char *)
+		    sqlite3_column_text(st, 2)),
+		    "new", (const char *)sqlite3_column_text(st, 3),
+		    "run", (json_int_t)sqlite3_column_int64(st, 4),
+		    "message", sqlite3_column_type(st, 5) == SQLITE_NULL ?
+		    json_null() : json_string((const char *)
+		    sqlite3_column_text(st, 5))));
+	}
+	sqlite3_finalize(st);
+	return (arr);
+}
