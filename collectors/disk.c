@@ -188,7 +188,7 @@ static char *
 disk_attr(struct collector_ctx *ctx, const char *dir, const char *name,
     char **cause)
 {
-	char	*path, *buf;
+	char	*path, *buf, *val;
 
 	xasprintf(&path, "%s/%s", dir, name);
 	if (root_read_file(ctx->root, path, &buf, NULL, cause) != 0) {
@@ -196,8 +196,9 @@ disk_attr(struct collector_ctx *ctx, const char *dir, const char *name,
 		return (NULL);
 	}
 	free(path);
-	str_trim(buf);
-	return (buf);
+	val = xstrdup(str_trim(buf));
+	free(buf);
+	return (val);
 }
 
 /* Does sysfs directory dir have an entry called name? */

@@ -290,6 +290,33 @@ test_unreadable(void **state)
 	json_decref(d);
 }
 
+/* dm-verity is not encryption; a uuid-less dm-linear over LUKS is; an
+ * LV spanning a LUKS PV and a plain PV is not. */
+static void
+test_verity(void **state)
+{
+	json_t	*d, *root, *data, *var;
+
+	d = collect("disk-verity");
+	root = json_object_get(d, "root");
+	assert_encrypted(root, 0);
+	assert_string_equal(str(json_array_get(json_object_get(root,
+	    "chain"), 0), "kind"), "verity");
+	assert_string_equal(str(json_array_get(json_object_get(root,
+	    "chain"), 0), "dm_uuid_prefix"), "CRYPT-VERITY");
+	data = json_object_get(d, "data");
+	var = named(data, "/var");
+	assert_encrypted(var, 1);
+	assert_string_equal(str(json_array_get(json_object_get(var,
+	    "chain"), 0), "kind"), "dm");
+	assert_string_equal(str(json_array_get(json_object_get(var,
+	    "chain"), 0), "dm_uuid_prefix"), "");
+	assert_encrypted(named(data, "/srv"), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(d,
+	    "swap"), "count")), 0);
+	json_decref(d);
+}
+
 /* No mountinfo at all (an image without /proc): the whole domain errs. */
 static void
 test_no_mountinfo(void **state)
@@ -315,6 +342,7 @@ main(void)
 		cmocka_unit_test(test_swap_plain),
 		cmocka_unit_test(test_zram),
 		cmocka_unit_test(test_unreadable),
+		cmocka_unit_test(test_verity),
 		cmocka_unit_test(test_no_mountinfo),
 	};
 	return (cmocka_run_group_tests(tests, NULL, NULL));
