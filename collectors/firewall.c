@@ -616,8 +616,8 @@ static json_t *
 firewall_collect(struct collector_ctx *ctx)
 {
 	json_t	*facts = json_object(), *fw = json_array(), *f;
+	json_t	*en = json_array(), *dn = json_array();
 	size_t	 i;
-	int	 enabled = 0, deny = 0;
 
 	json_array_append_new(fw, fw_nftables(ctx));
 	json_array_append_new(fw, fw_ufw(ctx));
@@ -626,13 +626,16 @@ firewall_collect(struct collector_ctx *ctx)
 	json_array_foreach(fw, i, f) {
 		if (!json_is_true(json_object_get(f, "enabled")))
 			continue;
-		enabled++;
+		json_array_append(en, json_object_get(f, "name"));
 		if (json_is_true(json_object_get(f, "default_deny_inbound")))
-			deny++;
+			json_array_append(dn, json_object_get(f, "name"));
 	}
 	json_object_set_new(facts, "frameworks", fw);
-	fact_set_int(facts, "enabled_count", enabled);
-	fact_set_int(facts, "default_deny_count", deny);
+	/* Enabled ones, and enabled ones that deny inbound by default. */
+	fact_set_int(facts, "enabled_count", json_array_size(en));
+	fact_set_int(facts, "default_deny_count", json_array_size(dn));
+	json_object_set_new(facts, "enabled", en);
+	json_object_set_new(facts, "default_deny", dn);
 	return (facts);
 }
 

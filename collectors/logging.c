@@ -686,6 +686,8 @@ logging_collect(struct collector_ctx *ctx)
 {
 	json_t	*facts = json_object(), *syslog = json_array();
 	json_t	*methods = json_array(), *fw = json_object();
+	json_t	*var_log = json_array(), *d;
+	size_t	 i;
 
 	json_object_set_new(facts, "journald", log_journald(ctx));
 	json_array_append_new(syslog, log_syslog_daemon(ctx, "rsyslog",
@@ -694,6 +696,14 @@ logging_collect(struct collector_ctx *ctx)
 	json_array_append_new(syslog, log_syslog_daemon(ctx, "syslog-ng",
 	    "syslog-ng.service", "/etc/syslog-ng/syslog-ng.conf",
 	    log_syslogng_file, methods));
+	/* Enabled syslog daemons that keep logs on disk. */
+	json_array_foreach(syslog, i, d) {
+		if (json_is_true(json_object_get(d, "enabled")) &&
+		    json_is_true(json_object_get(d, "writes_var_log")))
+			json_array_append(var_log, json_object_get(d, "name"));
+	}
+	fact_set_int(facts, "syslog_var_log_count", json_array_size(var_log));
+	json_object_set_new(facts, "syslog_var_log", var_log);
 	json_object_set_new(facts, "syslog", syslog);
 	json_object_set_new(facts, "auditd", log_auditd(ctx, methods));
 	log_forwarders(ctx, fw, methods);
