@@ -1,21 +1,150 @@
-/* PLACEHOLDER until the util tests are written: fails on purpose. */
+/*
+ * Unit tests for common/util.c: durations, RFC 3339 time, root paths.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
+#include "util.h"
+
 static void
-test_placeholder(void **state)
+test_duration_parse(void **state)
 {
-	fail_msg("tests for util not written yet");
+	int64_t	v;
+	char	*cause = NULL;
+
+	assert_int_equal(duration_parse("90", &v, NULL), 0);
+	assert_int_equal(v, 90);
+	assert_int_equal(duration_parse("15m", &v, NULL), 0);
+	assert_int_equal(v, 900);
+	assert_int_equal(duration_parse("26h", &v, NULL), 0);
+	assert_int_equal(v, 26 * 3600);
+	assert_int_equal(duration_parse("7d", &v, NULL), 0);
+	assert_int_equal(v, 7 * 86400);
+	assert_int_equal(duration_parse("1h30m", &v, NULL), 0);
+	assert_int_equal(v, 5400);
+	assert_int_equal(duration_parse("2w", &v, NULL), 0);
+	assert_int_equal(v, 14 * 86400);
+	assert_int_equal(duration_parse("", &v, NULL), -1);
+	assert_int_equal(duration_parse("m", &v, NULL), -1);
+	assert_int_equal(duration_parse("15x", &v, NULL), -1);
+	assert_int_equal(duration_parse("-5m", &v, NULL), -1);
+	assert_int_equal(duration_parse("1h30", &v, NULL), -1);
+	assert_int_equal(duration_parse("99999999999999999999d", &v, &cause),
+	    -1);
+	assert_non_null(strstr(cause, "invalid duration"));
+	free(cause);
+}
+
+static void
+test_duration_format(void **state)
+{
+	char	*s;
+
+	s = duration_format(900);
+	assert_string_equal(s, "15m");
+	free(s);
+	s = duration_format(86400 * 2);
+	assert_string_equal(s, "2d");
+	free(s);
+	s = duration_format(7200);
+	assert_string_equal(s, "2h");
+	free(s);
+	s = duration_format(61);
+	assert_string_equal(s, "61s");
+	free(s);
+	s = duration_format(0);
+	assert_string_equal(s, "0s");
+	free(s);
+}
+
+static void
+test_rfc3339(void **state)
+{
+	time_t	t;
+	char	buf[RFC3339_LEN];
+
+	assert_int_equal(time_parse_rfc3339("2026-11-22T02:00:00Z", &t), 0);
+	assert_int_equal(t, 1795312800);
+	time_format_rfc3339(t, buf, sizeof buf);
+	assert_string_equal(buf, "2026-11-22T02:00:00Z");
+	assert_int_equal(time_parse_rfc3339("2026-11-22T11:00:00+09:00", &t),
+	    0);
+	assert_int_equal(t, 1795312800);
+	assert_int_equal(time_parse_rfc3339("2026-11-22T02:00:00.123Z", &t),
+	    0);
+	assert_int_equal(t, 1795312800);
+	assert_int_equal(time_parse_rfc3339("2026-11-22", &t), 0);
+	assert_int_equal(t, 1795305600);
+	assert_int_equal(time_parse_rfc3339("2026-11-22T02:00:00", &t), -1);
+	assert_int_equal(time_parse_rfc3339("yesterday", &t), -1);
+	assert_int_equal(time_parse_rfc3339("2026-11-22T02:00:00Zjunk", &t),
+	    -1);
+}
+
+static void
+test_root_files(void **state)
+{
+	char	*p, *buf, *cause = NULL, **v;
+	size_t	 len;
+
+	p = root_path("", "/etc/passwd");
+	assert_string_equal(p, "/etc/passwd");
+	free(p);
+	p = root_path("/img", "/etc/passwd");
+	assert_string_equal(p, "/img/etc/passwd");
+	free(p);
+	assert_int_equal(root_read_file(FIXTURES "/..", "/unit/test_util.c",
+	    &buf, &len, NULL), 0);
+	assert_true(len > 100);
+	assert_int_equal(strlen(buf), len);
+	free(buf);
+	assert_int_equal(root_read_file("/nonexistent-root", "/etc/shadow",
+	    &buf, &len, &cause), -1);
+	/* The message names the host path, not the prefixed one. */
+	assert_string_equal(cause, "open /etc/shadow: No such file or "
+	    "directory");
+	free(cause);
+	v = root_list_dir(FIXTURES "/..", "/unit", NULL);
+	assert_non_null(v);
+	assert_non_null(v[0]);
+	strv_free(v);
+}
+
+static void
+test_strings(void **state)
+{
+	char	 s[] = "  a b \t\n", buf[] = "one\ntwo\n\nthree", *cur, *l;
+
+	assert_string_equal(str_trim(s), "a b");
+	assert_true(str_startswith("CRYPT-LUKS2-x", "CRYPT-"));
+	assert_false(str_startswith("LVM-x", "CRYPT-"));
+	assert_true(str_endswith("daily.cvd", ".cvd"));
+	cur = buf;
+	l = str_nextline(&cur);
+	assert_string_equal(l, "one");
+	l = str_nextline(&cur);
+	assert_string_equal(l, "two");
+	l = str_nextline(&cur);
+	assert_string_equal(l, "");
+	l = str_nextline(&cur);
+	assert_string_equal(l, "three");
+	assert_null(str_nextline(&cur));
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_placeholder),
+		cmocka_unit_test(test_duration_parse),
+		cmocka_unit_test(test_duration_format),
+		cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_root_files),
+		cmocka_unit_test(test_strings),
 	};
 	return (cmocka_run_group_tests(tests, NULL, NULL));
 }
