@@ -223,6 +223,7 @@ sshd_collect(struct collector_ctx *ctx)
 	struct sshdconf	 conf;
 	json_t		*facts = json_object(), *eff, *src, *arr;
 	char		*cause = NULL;
+	const char	*v;
 	int		 binary;
 	size_t		 i;
 
@@ -247,7 +248,13 @@ sshd_collect(struct collector_ctx *ctx)
 	eff = json_object();
 	src = json_object();
 	for (i = 0; i < conf.nopts; i++) {
-		fact_set_str(eff, conf.opts[i].key, conf.opts[i].value);
+		v = conf.opts[i].value;
+		/* Counts and times as numbers, so conditions compare them. */
+		if (*v != '\0' && strlen(v) < 10 &&
+		    strspn(v, "0123456789") == strlen(v))
+			fact_set_int(eff, conf.opts[i].key, strtoll(v, NULL, 10));
+		else
+			fact_set_str(eff, conf.opts[i].key, v);
 		fact_set_str(src, conf.opts[i].key, conf.opts[i].source);
 	}
 	json_object_set_new(facts, "effective", eff);

@@ -296,8 +296,10 @@ sshdconf_normalise(const char *key, char **valuep)
 	for (p = value; *p != '\0'; p++)
 		*p = tolower((unsigned char)*p);
 	if (strcmp(key, "permitrootlogin") == 0 &&
-	    strcmp(value, "without-password") == 0)
-		strlcpy(value, "prohibit-password", strlen(value) + 1);
+	    strcmp(value, "without-password") == 0) {
+		free(value);
+		*valuep = xstrdup("prohibit-password");
+	}
 }
 
 /* Escapes glob(3) metacharacters of the root prefix. */
