@@ -421,6 +421,7 @@ log_syslogng_file(struct collector_ctx *ctx, const char *path, void *arg,
 	};
 	struct log_syslog	*s = arg;
 	char			*buf, *cause, *p, *q, *b, *e, *host, *inc;
+	char			*port, *pp;
 	size_t			 i;
 	int			 depth;
 
@@ -473,8 +474,19 @@ log_syslogng_file(struct collector_ctx *ctx, const char *path, void *arg,
 				host = q + strlen(drivers[i]);
 				host += strspn(host, " \"'");
 				host = xstrndup(host, strcspn(host, " \"')"));
-				log_add_forward(s, host, NULL,
+				/* port(N) within the same block, if given. */
+				port = NULL;
+				for (pp = q; pp < e; pp++) {
+					if (strncmp(pp, "port(", 5) == 0 &&
+					    !isalnum((unsigned char)pp[-1])) {
+						port = xstrndup(pp + 5,
+						    strspn(pp + 5, "0123456789"));
+						break;
+					}
+				}
+				log_add_forward(s, host, port,
 				    drivers[i][0] == 'u' ? "udp" : "tcp", path);
+				free(port);
 				free(host);
 			}
 		}

@@ -1,21 +1,222 @@
-/* PLACEHOLDER until the logging tests are written: fails on purpose. */
+/*
+ * Copyright (c) 2026 The isms-agent authors. ISC licence, see LICENSE.
+ *
+ * Unit tests for the logging collector on tests/fixtures/logging-*,
+ * plus journald and syslog-ng layouts written to a temporary root.
+ */
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
-static void
-test_placeholder(void **state)
+#include "collector.h"
+
+extern const struct collector collector_logging;
+
+/* Collects the logging facts under root. */
+static json_t *
+collect_root(const char *root)
 {
-	fail_msg("tests for logging not written yet");
+	struct collector_ctx	 ctx;
+
+	memset(&ctx, 0, sizeof ctx);
+	ctx.root = root;
+	ctx.now = 1795317600;	/* 2026-11-22T02:00:00Z */
+	return (collector_logging.collect(&ctx));
+}
+
+static json_t *
+collect(const char *name)
+{
+	char	root[1024];
+
+	snprintf(root, sizeof root, "%s/%s/root", FIXTURES, name);
+	return (collect_root(root));
+}
+
+static int
+is_true(json_t *o, const char *key)
+{
+	json_t	*v = json_object_get(o, key);
+
+	if (v == NULL)
+		fail_msg("no %s (error: %s)", key, json_string_value(
+		    json_object_get(o, "_error")));
+	return (json_is_true(v));
+}
+
+static const char *
+str(json_t *o, const char *key)
+{
+	return (json_string_value(json_object_get(o, key)));
+}
+
+static json_t *
+syslogd(json_t *f, size_t i)
+{
+	return (json_array_get(json_object_get(f, "syslog"), i));
+}
+
+static void
+test_journal_persistent(void **state)
+{
+	json_t	*f = collect("logging-journal-persistent");
+	json_t	*j = json_object_get(f, "journald");
+
+	/* Debian's journald.conf: Storage= commented out, so auto. */
+	assert_string_equal(str(j, "storage"), "auto");
+	assert_true(is_true(j, "var_log_journal"));
+	assert_true(is_true(j, "persistent"));
+	assert_false(is_true(json_object_get(f, "auditd"), "installed"));
+	assert_false(is_true(json_object_get(f, "forwarding"),
+	    "configured"));
+	json_decref(f);
+}
+
+static void
+test_volatile(void **state)
+{
+	json_t	*f = collect("logging-volatile");
+	json_t	*j = json_object_get(f, "journald");
+
+	/* The /etc drop-in (50-) overrides the vendor one (10-). */
+	assert_string_equal(str(j, "storage"), "volatile");
+	assert_true(is_true(j, "var_log_journal"));
+	assert_false(is_true(j, "persistent"));
+	assert_int_equal(json_integer_value(json_object_get(f,
+	    "syslog_var_log_count")), 0);
+	assert_false(is_true(syslogd(f, 0), "installed"));
+	json_decref(f);
+}
+
+static void
+test_auditd_rsyslog(void **state)
+{
+	json_t	*f = collect("logging-auditd"), *a, *r, *fw, *t;
+
+	a = json_object_get(f, "auditd");
+	assert_true(is_true(a, "enabled"));
+	/* Debian's audit.rules has no -w/-a; 50-identity.rules has 5. */
+	assert_int_equal(json_integer_value(json_object_get(a,
+	    "rules_count")), 5);
+	assert_int_equal(json_integer_value(json_object_get(a,
+	    "rules_files")), 3);
+	assert_true(is_true(a, "immutable"));
+	assert_string_equal(str(a, "max_log_file_action"), "ROTATE");
+
+	/* No /var/log/journal: auto is volatile, rsyslog keeps the logs. */
+	assert_false(is_true(json_object_get(f, "journald"), "persistent"));
+	r = syslogd(f, 0);
+	assert_string_equal(str(r, "name"), "rsyslog");
+	assert_true(is_true(r, "enabled"));
+	assert_true(is_true(r, "writes_var_log"));
+	assert_int_equal(json_integer_value(json_object_get(f,
+	    "syslog_var_log_count")), 1);
+
+	/* Multi-line omfwd action and a legacy @@ selector. */
+	fw = json_object_get(r, "forwarding");
+	assert_int_equal(json_array_size(fw), 2);
+	t = json_array_get(fw, 0);
+	assert_string_equal(str(t, "name"), "logs.example.org:6514");
+	assert_string_equal(str(t, "protocol"), "tcp");
+	t = json_array_get(fw, 1);
+	assert_string_equal(str(t, "name"), "siem.example.org:514");
+	assert_true(is_true(json_object_get(f, "forwarding"), "configured"));
+	json_decref(f);
+}
+
+/* Writes text to root/path; directories must exist. */
+static void
+put(const char *root, const char *path, const char *text)
+{
+	char	 full[1200];
+	FILE	*fp;
+
+	snprintf(full, sizeof full, "%s%s", root, path);
+	assert_non_null(fp = fopen(full, "w"));
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void
+mkdirs(const char *root, const char *const *dirs)
+{
+	char	full[1200];
+
+	for (; *dirs != NULL; dirs++) {
+		snprintf(full, sizeof full, "%s%s", root, *dirs);
+		assert_int_equal(mkdir(full, 0755), 0);
+	}
+}
+
+static void
+test_tmp_layouts(void **state)
+{
+	static const char *const dirs[] = {
+		"/etc", "/etc/systemd", "/etc/systemd/journald.conf.d",
+		"/etc/systemd/system", "/etc/systemd/system/multi-user.target.wants",
+		"/etc/syslog-ng", "/lib", "/lib/systemd", "/lib/systemd/system",
+		NULL
+	};
+	char	 tmp[] = "/tmp/test_logging.XXXXXX", cmd[1300];
+	char	 full[1200];
+	json_t	*f, *s;
+
+	assert_non_null(mkdtemp(tmp));
+	mkdirs(tmp, dirs);
+	put(tmp, "/etc/systemd/journald.conf",
+	    "[Journal]\nStorage=persistent\nMaxRetentionSec=90d\n");
+	/* A drop-in linked to /dev/null is masked and ignored. */
+	snprintf(full, sizeof full,
+	    "%s/etc/systemd/journald.conf.d/none.conf", tmp);
+	assert_int_equal(symlink("/dev/null", full), 0);
+	put(tmp, "/lib/systemd/system/syslog-ng.service",
+	    "[Service]\nExecStart=/usr/sbin/syslog-ng -F\n");
+	snprintf(full, sizeof full,
+	    "%s/etc/systemd/system/multi-user.target.wants/syslog-ng.service",
+	    tmp);
+	assert_int_equal(symlink("/lib/systemd/system/syslog-ng.service",
+	    full), 0);
+	put(tmp, "/etc/syslog-ng/syslog-ng.conf",
+	    "@version: 3.38\n"
+	    "source s_net { network(ip(0.0.0.0) port(514)); };\n"
+	    "destination d_auth { file(\"/var/log/auth.log\"); };\n"
+	    "# destination d_old { udp(\"old.example.org\"); };\n"
+	    "destination d_central { network(\"central.example.org\" "
+	    "transport(\"tls\") port(6514)); };\n");
+	f = collect_root(tmp);
+	assert_true(is_true(json_object_get(f, "journald"), "persistent"));
+	assert_int_equal(json_integer_value(json_object_get(
+	    json_object_get(f, "journald"), "max_retention_s")), 90 * 86400);
+	s = syslogd(f, 1);
+	assert_string_equal(str(s, "name"), "syslog-ng");
+	assert_true(is_true(s, "enabled"));
+	assert_true(is_true(s, "writes_var_log"));
+	/* The receiving network() source and the comment do not count. */
+	assert_int_equal(json_array_size(json_object_get(s, "forwarding")), 1);
+	assert_string_equal(str(json_array_get(json_object_get(s,
+	    "forwarding"), 0), "name"), "central.example.org:6514");
+	json_decref(f);
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+	assert_int_equal(system(cmd), 0);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_placeholder),
+		cmocka_unit_test(test_journal_persistent),
+		cmocka_unit_test(test_volatile),
+		cmocka_unit_test(test_auditd_rsyslog),
+		cmocka_unit_test(test_tmp_layouts),
 	};
 	return (cmocka_run_group_tests(tests, NULL, NULL));
 }
