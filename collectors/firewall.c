@@ -184,13 +184,20 @@ static void
 fw_nft_statement(struct fw_nft *n, int level)
 {
 	struct fw_nft_frame	*fr = &n->stack[n->depth];
+	char			*arg;
 	int			 i;
 
 	if (n->ntok == 0)
 		return;
 	if (n->depth == 0 && strcmp(n->tok[0], "include") == 0 &&
 	    n->ntok > 1) {
-		fw_nft_include(n, n->tok[1], level);
+		/* The included file reuses the token buffer: empty it. */
+		arg = xstrdup(n->tok[1]);
+		for (i = 0; i < n->ntok; i++)
+			free(n->tok[i]);
+		n->ntok = 0;
+		fw_nft_include(n, arg, level);
+		free(arg);
 		return;
 	}
 	if (fr->type != NFT_CHAIN)

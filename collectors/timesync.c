@@ -212,8 +212,11 @@ time_daemon_facts(struct collector_ctx *ctx, const struct time_daemon *td)
 	fact_set_str(d, "unit", td->unit);
 	json_object_set_new(d, "sources", json_array());
 	if (systemd_unit_state(ctx->root, td->unit, td->aliases, &st,
-	    &cause) == -1)
-		return (fact_error(d, "%s", cause));
+	    &cause) == -1) {
+		fact_error(d, "%s", cause);
+		free(cause);
+		return (d);
+	}
 	fact_set_bool(d, "installed", st.installed);
 	fact_set_bool(d, "enabled", st.enabled);
 	fact_set_bool(d, "masked", st.masked);
