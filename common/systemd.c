@@ -121,8 +121,12 @@ systemd_unit_state(const char *root, const char *unit,
 				break;
 			xasprintf(&path, "%s/%s", systemd_unit_dirs[i], name);
 			full = root_path(root, path);
-			if (stat(full, &sb) == 0 && S_ISREG(sb.st_mode) &&
-			    sb.st_size > 0) {
+			/*
+			 * In /etc a symlink is an alias, a mask or a linked
+			 * unit, not an installed unit: use lstat there.
+			 */
+			if ((i == 0 ? lstat(full, &sb) : stat(full, &sb)) == 0 &&
+			    S_ISREG(sb.st_mode) && sb.st_size > 0) {
 				st->file = path;
 				free(full);
 				break;
