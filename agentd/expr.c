@@ -50,7 +50,8 @@ enum func {
 	F_ANY,
 	F_NONE,
 	F_COUNT,
-	F_EXISTS
+	F_EXISTS,
+	F_APPLICABLE
 };
 
 struct node {
@@ -329,6 +330,8 @@ parse_func(struct parser *ps, const char *name)
 		n->func = F_COUNT;
 	else if (strcmp(name, "exists") == 0)
 		n->func = F_EXISTS;
+	else if (strcmp(name, "applicable") == 0)
+		n->func = F_APPLICABLE;
 	else {
 		parse_error(ps, "unknown function \"%s\"", name);
 		node_free(n);
@@ -344,8 +347,8 @@ parse_func(struct parser *ps, const char *name)
 	node_add(n, path_node(ps, ps->text));
 	lex(ps);
 	if (tok_is(ps, T_OP, ",")) {
-		if (n->func == F_EXISTS) {
-			parse_error(ps, "exists() takes one argument");
+		if (n->func == F_EXISTS || n->func == F_APPLICABLE) {
+			parse_error(ps, "%s() takes one argument", name);
 			node_free(n);
 			return (NULL);
 		}
@@ -976,6 +979,15 @@ eval_func(struct env *env, const struct node *n)
 
 	if (n->func == F_EXISTS)
 		return (resolve(env, n->kids[0], 1));
+	if (n->func == F_APPLICABLE) {
+		/* False where the facts say they do not apply; errors stay. */
+		list = resolve(env, n->kids[0], 0);
+		if (list.kind == V_ERR)
+			return (list);
+		c = val_ok(json_boolean(list.kind == V_OK));
+		val_clear(&list);
+		return (c);
+	}
 	list = func_list(env, n, &subject);
 	if (list.kind != V_OK)
 		return (list);

@@ -212,8 +212,6 @@ ytree_parse(const char *file, const char *buf, size_t len, struct yerrors *e)
 			break;
 		default:
 			t->root = ytree_node(&p, &ev, t->file, 0, e);
-			if (t->root == NULL && e->n == before)
-				break;
 			done = 1;
 			break;
 		}

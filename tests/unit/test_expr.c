@@ -144,6 +144,12 @@ test_missing_never_passes(void **state)
 	assert_int_equal(status_of("true and shadow.x"), STATUS_ERROR);
 	assert_int_equal(status_of("not shadow.x"), STATUS_ERROR);
 	assert_int_equal(status_of("exists(shadow.x)"), STATUS_ERROR);
+	/* applicable(): not-applicable facts are a plain false. */
+	assert_int_equal(status_of("not applicable(gui)"), STATUS_PASS);
+	assert_int_equal(status_of("not applicable(gui) or gui.x"),
+	    STATUS_PASS);
+	assert_int_equal(status_of("applicable(disk.root)"), STATUS_PASS);
+	assert_int_equal(status_of("applicable(shadow)"), STATUS_ERROR);
 	/* An element that could not be read makes all() unknown... */
 	assert_int_equal(run("all(users, .ok == false)", &out), STATUS_ERROR);
 	assert_string_equal(out.reason, "users[x]: open /home/x: EACCES");
