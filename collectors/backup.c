@@ -15,6 +15,11 @@
  * directory opened below the target), so a link cannot take the walk
  * out of the tree or round a loop.  The target path itself is followed,
  * since the administrator named it.
+ *
+ * A file modified after the run's clock is counted ("future_files") but
+ * is not taken as the newest backup: with --now in the past it did not
+ * exist yet, and on the live host it means a wrong clock, which must not
+ * make a stale backup look fresh.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -36,11 +41,13 @@
 
 struct backup_walk {
 	const char	*top;		/* the target's host path, for messages */
+	time_t		 now;
 	time_t		 newest;
 	char		*newest_file;	/* host path */
 	int64_t		 files;		/* regular files seen */
 	int64_t		 entries;	/* every entry seen */
 	int64_t		 unreadable;	/* subdirectories that could not be read */
+	int64_t		 future;	/* files modified after now */
 	char		*first_error;
 	int		 truncated;
 };
@@ -87,7 +94,10 @@ backup_walk_dir(struct backup_walk *w, int fd, const char *rel, int depth)
 			xasprintf(&sub, "%s/%s", rel, de->d_name);
 		if (S_ISREG(sb.st_mode)) {
 			w->files++;
-			if (w->newest_file == NULL || sb.st_mtime > w->newest) {
+			if (sb.st_mtime > w->now)
+				w->future++;
+			else if (w->newest_file == NULL ||
+			    sb.st_mtime > w->newest) {
 				w->newest = sb.st_mtime;
 				free(w->newest_file);
 				xasprintf(&w->newest_file, "%s/%s", w->top,
@@ -142,11 +152,16 @@ backup_target(struct collector_ctx *ctx, const struct backup_target *t)
 
 	memset(&w, 0, sizeof w);
 	w.top = t->path;
+	w.now = ctx->now;
 	if (S_ISREG(sb.st_mode)) {
 		fact_set_str(obj, "kind", "file");
 		w.files = 1;
-		w.newest = sb.st_mtime;
-		w.newest_file = xstrdup(t->path);
+		if (sb.st_mtime > ctx->now)
+			w.future = 1;
+		else {
+			w.newest = sb.st_mtime;
+			w.newest_file = xstrdup(t->path);
+		}
 	} else if (S_ISDIR(sb.st_mode)) {
 		fact_set_str(obj, "kind", "directory");
 		if ((fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
@@ -166,6 +181,8 @@ backup_target(struct collector_ctx *ctx, const struct backup_target *t)
 
 	fact_set_int(obj, "files_scanned", w.files);
 	fact_set_bool(obj, "truncated", w.truncated);
+	if (w.future > 0)
+		fact_set_int(obj, "future_files", w.future);
 	if (w.unreadable > 0) {
 		fact_set_int(obj, "unreadable", w.unreadable);
 		fact_set_str(obj, "first_unreadable", w.first_error);

@@ -220,6 +220,23 @@ test_depth_truncated(void **state)
 	json_decref(f);
 }
 
+/* Files modified after the run's clock do not count as the newest. */
+static void
+test_future_ignored(void **state)
+{
+	struct backup_target	 t = { "home", "/h", 26 * HOUR, NULL };
+	json_t			*f, *o;
+
+	mkfile("h/old.tar", 30 * HOUR);
+	mkfile("h/future.tar", -5 * HOUR);
+	f = run(&t, 1);
+	o = target(f, 0);
+	assert_int_equal(ival(o, "age_s"), 30 * HOUR);
+	assert_int_equal(ival(o, "future_files"), 1);
+	assert_int_equal(ival(o, "files_scanned"), 2);
+	json_decref(f);
+}
+
 /* An unreadable target is an error on that target only. */
 static void
 test_not_file_or_dir(void **state)
@@ -254,6 +271,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_none_configured, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_depth_truncated, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_future_ignored, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_not_file_or_dir, setup,
 		    teardown),
