@@ -98,6 +98,25 @@ render_failure(struct policy *p, json_t *f, enum lang lang)
 	op = json_string_value(json_object_get(f, "op"));
 	thr = json_string_value(json_object_get(f, "threshold"));
 	exp = json_object_get(f, "expected");
+	if (strcmp(op, "not any") == 0 || strcmp(op, "all") == 0 ||
+	    strcmp(op, "not none") == 0 || strcmp(op, "none") == 0 ||
+	    strcmp(op, "any") == 0 || strcmp(op, "not all") == 0) {
+		/* A list function: "no element of x satisfies: cond". */
+		obs = render_value(json_object_get(f, "observed"), 0, lang);
+		ex = render_value(exp, 0, lang);
+		if (strcmp(op, "not any") == 0)
+			xasprintf(&s, lang == LANG_JA ?
+			    "%s（%s 件）のどの要素も条件 %s を満たしません" :
+			    "no element of %s (%s) satisfies %s", subject,
+			    obs, ex);
+		else
+			xasprintf(&s, lang == LANG_JA ?
+			    "%s（%s 件）が条件 %s について %s です" :
+			    "%s (%s): %s is %s", subject, obs, ex, op);
+		free(obs);
+		free(ex);
+		return (s);
+	}
 	dur = is_duration_name(subject) || threshold_is_duration(p, thr);
 	obs = render_value(json_object_get(f, "observed"), dur, lang);
 	ex = render_value(exp, dur, lang);

@@ -63,6 +63,7 @@ struct node {
 	int		 relative;	/* N_PATH starting with "." */
 	char		 op[9];		/* N_CMP, N_ARITH */
 	enum func	 func;		/* N_FUNC */
+	char		*cond_src;	/* N_FUNC: text of the condition */
 	struct node	**kids;
 	size_t		 nkids;
 };
@@ -283,6 +284,7 @@ node_free(struct node *n)
 	free(n->parts);
 	free(n->kids);
 	free(n->name);
+	free(n->cond_src);
 	json_decref(n->lit);
 	free(n);
 }
@@ -319,6 +321,7 @@ static struct node *
 parse_func(struct parser *ps, const char *name)
 {
 	struct node	*n = node_new(N_FUNC);
+	const char	*start;
 
 	if (strcmp(name, "all") == 0)
 		n->func = F_ALL;
@@ -353,7 +356,10 @@ parse_func(struct parser *ps, const char *name)
 			return (NULL);
 		}
 		lex(ps);
+		start = ps->tok_start;
 		node_add(n, parse_or(ps));
+		n->cond_src = xstrndup(start, ps->tok_start - start);
+		str_trim(n->cond_src);
 	} else if (n->func == F_ALL || n->func == F_ANY ||
 	    n->func == F_NONE) {
 		parse_error(ps, "%s() needs a condition: %s(path, cond)",
@@ -1249,7 +1255,7 @@ explain_elems(struct env *env, const struct node *n, int want)
 static void
 explain(struct env *env, const struct node *n, int got)
 {
-	struct val	 a, b;
+	struct val	 a, b, c;
 	const struct node *fact, *other;
 	char		*subject, *text;
 	const char	*op;
@@ -1299,12 +1305,16 @@ explain(struct env *env, const struct node *n, int got)
 			explain_elems(env, n, n->func == F_ALL ? 0 : 1);
 			return;
 		}
+		/* any() false, all() or none() true under "not". */
 		subject = path_subject(env, n->kids[0]);
 		a = eval(env, n->kids[0]);
-		xasprintf(&text, "%s(%s, ...)", n->name, subject);
 		b = val_ok(json_integer(a.kind == V_OK && json_is_array(a.j) ?
 		    (json_int_t)json_array_size(a.j) : 0));
-		add_failure(env, text, b.j, "is", json_boolean(got), NULL);
+		xasprintf(&text, "%s%s", got ? "" : "not ", n->name);
+		c = val_ok(json_string(n->cond_src != NULL ? n->cond_src :
+		    ""));
+		add_failure(env, subject, b.j, text, c.j, NULL);
+		val_clear(&c);
 		val_clear(&b);
 		free(text);
 		free(subject);

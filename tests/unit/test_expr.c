@@ -218,6 +218,19 @@ test_lists_and_explanations(void **state)
 	assert_string_equal(json_string_value(json_object_get(f, "op")), "==");
 	expr_outcome_clear(&out);
 
+	/* any() false: the list and the condition are named. */
+	assert_int_equal(run("any(screen_lock.users, .name == 'eve')", &out),
+	    STATUS_FAIL);
+	f = json_array_get(out.failures, 0);
+	assert_string_equal(json_string_value(json_object_get(f, "subject")),
+	    "screen_lock.users");
+	assert_string_equal(json_string_value(json_object_get(f, "op")),
+	    "not any");
+	assert_string_equal(json_string_value(json_object_get(f, "expected")),
+	    ".name == 'eve'");
+	assert_int_equal(json_integer_value(json_object_get(f, "observed")), 3);
+	expr_outcome_clear(&out);
+
 	/* A literal on the left is mirrored: "4 >= x" reads "x <= 4". */
 	assert_int_equal(run("900 >= screen_lock.users.x", &out),
 	    STATUS_ERROR);
