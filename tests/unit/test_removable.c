@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -118,6 +119,58 @@ test_none(void **state)
 	json_decref(f);
 }
 
+/* Runs the collector on a tree with one modprobe.d file of this text. */
+static json_t *
+collect_conf(const char *text)
+{
+	struct collector_ctx	 ctx;
+	char			 tmp[] = "/tmp/test_removable.XXXXXX", path[256];
+	FILE			*fp;
+	json_t			*f;
+
+	assert_non_null(mkdtemp(tmp));
+	snprintf(path, sizeof path, "mkdir -p %s/etc/modprobe.d", tmp);
+	assert_int_equal(system(path), 0);
+	snprintf(path, sizeof path, "%s/etc/modprobe.d/local.conf", tmp);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs(text, fp);
+	fclose(fp);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.root = tmp;
+	f = collector_removable.collect(&ctx);
+	snprintf(path, sizeof path, "rm -rf %s", tmp);
+	assert_int_equal(system(path), 0);
+	return (f);
+}
+
+static void
+test_install_commands(void **state)
+{
+	json_t	*f;
+
+	f = collect_conf("install usb_storage /usr/bin/true\n");
+	assert_true(json_is_true(get(f, "usb_storage.disabled")));
+	json_decref(f);
+	/* the Debian idiom for "load it anyway" is not a disable */
+	f = collect_conf("install usb-storage /sbin/modprobe "
+	    "--ignore-install usb-storage\n");
+	assert_true(json_is_false(get(f, "usb_storage.disabled")));
+	assert_string_equal(json_string_value(get(f,
+	    "usb_storage.install_command")),
+	    "/sbin/modprobe --ignore-install usb-storage");
+	json_decref(f);
+	f = collect_conf("install usb-storage /bin/false; /sbin/modprobe "
+	    "--ignore-install usb-storage\n");
+	assert_true(json_is_false(get(f, "usb_storage.disabled")));
+	json_decref(f);
+	/* another module, and a comment, do not count */
+	f = collect_conf("# install usb-storage /bin/false\n"
+	    "install usb-storage-extra /bin/false\n"
+	    "install uas /bin/false\n");
+	assert_true(json_is_false(get(f, "usb_storage.disabled")));
+	json_decref(f);
+}
+
 int
 main(void)
 {
@@ -128,6 +181,7 @@ main(void)
 		cmocka_unit_test(test_usbguard),
 		cmocka_unit_test(test_usbguard_allow),
 		cmocka_unit_test(test_none),
+		cmocka_unit_test(test_install_commands),
 	};
 	return (cmocka_run_group_tests(tests, NULL, NULL));
 }
