@@ -1300,6 +1300,8 @@ explain(struct env *env, const struct node *n, int got)
 		val_clear(&b);
 		return;
 	case N_FUNC:
+		if (n->func != F_ALL && n->func != F_ANY && n->func != F_NONE)
+			goto plain;
 		if ((n->func == F_ALL && !got) || (n->func == F_ANY && got) ||
 		    (n->func == F_NONE && !got)) {
 			explain_elems(env, n, n->func == F_ALL ? 0 : 1);
@@ -1321,6 +1323,7 @@ explain(struct env *env, const struct node *n, int got)
 		val_clear(&a);
 		return;
 	default:
+	plain:
 		subject = node_text(env, n);
 		a = eval(env, n);
 		add_failure(env, subject, a.j, "==", got ? json_false() :

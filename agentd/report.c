@@ -39,13 +39,15 @@ report_agent(json_t *facts)
 	    "version_id")));
 	json_object_set_new(o, "codename", str_or_null(json_object_get(os,
 	    "codename")));
-	json_object_set_new(o, "kernel", str_or_null(json_object_get(inv,
-	    "kernel")));
-	json_object_set_new(o, "arch", str_or_null(json_object_get(inv,
-	    "arch")));
+	json_object_set_new(o, "kernel", str_or_null(json_object_get(
+	    json_object_get(inv, "kernel"), "release")));
+	json_object_set_new(o, "arch", str_or_null(json_object_get(
+	    json_object_get(inv, "kernel"), "arch")));
 	return (json_pack("{s:s,s:o,s:o,s:o}", "version", AGENT_VERSION,
-	    "host_id", str_or_null(json_object_get(inv, "machine_id")),
-	    "hostname", str_or_null(json_object_get(inv, "hostname")),
+	    "host_id", str_or_null(json_object_get(json_object_get(inv,
+	    "machine"), "id")),
+	    "hostname", str_or_null(json_object_get(json_object_get(inv,
+	    "hostname"), "name")),
 	    "os", o));
 }
 
