@@ -4,8 +4,8 @@
  * GVDB reader (see gvdb.h).
  *
  * Layout (GLib gvdb-format.h): a 24-byte header, "GVariant" as two
- * 32-bit words (byte-reversed when the file is in the other byte
- * order), a version (0), options, and a pointer {start, end} to the
+ * 32-bit words (byte-reversed when the values are serialised in big
+ * endian), a version (0), options, and a pointer {start, end} to the
  * root hash table.  A hash table is {n_bloom_words (low 27 bits),
  * n_buckets}, the bloom words, the buckets (index of the first item of
  * each bucket) and 24-byte hash items {hash, parent, key_start,
@@ -29,14 +29,15 @@
 #define GVDB_NO_PARENT		0xffffffffU
 #define GVDB_KEY_MAX		4096	/* bytes; longer keys are corrupt */
 
+/*
+ * Structure fields are little-endian whatever the file's byte order
+ * (GLib reads them with guint32_from_le); only values are swapped.
+ */
 static uint32_t
 gvdb_u32(const struct gvdb_table *t, size_t off)
 {
 	const unsigned char	*p = t->data + off;
 
-	if (t->swap)
-		return ((uint32_t)p[3] | (uint32_t)p[2] << 8 |
-		    (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24);
 	return ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
 	    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
 }
@@ -46,8 +47,6 @@ gvdb_u16(const struct gvdb_table *t, size_t off)
 {
 	const unsigned char	*p = t->data + off;
 
-	if (t->swap)
-		return ((uint16_t)(p[1] | p[0] << 8));
 	return ((uint16_t)(p[0] | p[1] << 8));
 }
 

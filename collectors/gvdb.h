@@ -20,7 +20,7 @@
 struct gvdb_table {
 	const unsigned char	*data;	/* the whole file, borrowed */
 	size_t			 size;
-	int			 swap;	/* file is in the other byte order */
+	int			 swap;	/* values are big-endian */
 	size_t			 buckets;	/* offset of the bucket array */
 	uint32_t		 nbuckets;
 	size_t			 items;		/* offset of the hash items */

@@ -173,6 +173,7 @@ struct sl_profile {
 struct sl_state {
 	struct collector_ctx	*ctx;
 	json_t			*top;
+	json_t			*src;	/* where fact_source() records */
 	struct sl_profile	 profile;	/* "user" profile */
 	struct sl_db		**dbs;		/* system and file dbs, cached */
 	size_t			 ndbs;
@@ -190,6 +191,24 @@ sl_kfval_clear(struct sl_kfval *kv)
 	free(kv->text);
 	free(kv->file);
 	memset(kv, 0, sizeof *kv);
+}
+
+/*
+ * Whether a per-user file exists: 1 yes, 0 no (ENOENT, ENOTDIR), -1
+ * cannot tell (cause set), e.g. a home directory we may not search: a
+ * file we cannot see must not read as "no settings, defaults apply".
+ */
+static int
+sl_exists(struct sl_state *st, const char *path, char **cause)
+{
+	struct stat	sb;
+
+	if (root_stat(st->ctx->root, path, &sb, NULL) == 0)
+		return (1);
+	if (errno == ENOENT || errno == ENOTDIR)
+		return (0);
+	xasprintf(cause, "stat %s: %s", path, strerror(errno));
+	return (-1);
 }
 
 /*
@@ -383,7 +402,7 @@ sl_db_read_keyfiles(struct sl_state *st, struct sl_db *db, const char *dir)
 		if (v[i][0] == '.' || strcmp(v[i], "locks") == 0)
 			continue;
 		xasprintf(&p, "%s/%s", dir, v[i]);
-		fact_source(st->top, "%s", p);
+		fact_source(st->src, "%s", p);
 		if (sl_read_keyfile(st, p, 0, db->kf, &cause) != 0 &&
 		    db->cause == NULL)
 			db->cause = cause;
@@ -398,7 +417,7 @@ sl_db_read_keyfiles(struct sl_state *st, struct sl_db *db, const char *dir)
 	if ((l = root_list_dir(st->ctx->root, ldir, NULL)) != NULL) {
 		for (i = 0; l[i] != NULL; i++) {
 			xasprintf(&p, "%s/%s", ldir, l[i]);
-			fact_source(st->top, "%s", p);
+			fact_source(st->src, "%s", p);
 			if (root_read_file(st->ctx->root, p, &buf, NULL,
 			    &cause) != 0) {
 				if (db->cause == NULL)
@@ -434,7 +453,7 @@ sl_db_open_gvdb(struct sl_state *st, struct sl_db *db, int with_locks)
 	char	*cause = NULL, *c;
 	int	 r;
 
-	fact_source(st->top, "%s", db->path);
+	fact_source(st->src, "%s", db->path);
 	if (root_read_file(st->ctx->root, db->path, &db->buf, &db->len,
 	    &cause) != 0) {
 		db->cause = cause;
@@ -508,7 +527,7 @@ sl_db_system(struct sl_state *st, const char *spec)
 		if (have_compiled) {
 			xasprintf(&db->note, "%s is older than %s: `dconf "
 			    "update` has not run", db->path, dir);
-			fact_source(st->top, "%s", db->path);
+			fact_source(st->src, "%s", db->path);
 		} else
 			xasprintf(&db->note, "%s missing: not compiled by "
 			    "`dconf update`", db->path);
@@ -636,7 +655,7 @@ sl_profile_load(struct sl_state *st, long uid, struct sl_profile *prof)
 	if (uid >= 0) {
 		xasprintf(&p, "/run/dconf/user/%ld", uid);
 		if (root_read_file(st->ctx->root, p, &buf, NULL, NULL) == 0) {
-			fact_source(st->top, "%s", p);
+			fact_source(st->src, "%s", p);
 			prof->path = p;
 			sl_profile_parse(buf, prof);
 			free(buf);
@@ -648,7 +667,7 @@ sl_profile_load(struct sl_state *st, long uid, struct sl_profile *prof)
 		if (!root_exists(st->ctx->root, paths[i]))
 			continue;
 		prof->path = xstrdup(paths[i]);
-		fact_source(st->top, "%s", paths[i]);
+		fact_source(st->src, "%s", paths[i]);
 		if (root_read_file(st->ctx->root, paths[i], &buf, NULL,
 		    &prof->cause) != 0)
 			return;
@@ -688,7 +707,7 @@ sl_read_overrides(struct sl_state *st)
 		if (sl_read_keyfile(st, p, 1, st->overrides, &cause) != 0)
 			free(cause);
 		else
-			fact_source(st->top, "%s", p);
+			fact_source(st->src, "%s", p);
 		cause = NULL;
 		free(p);
 	}
@@ -710,7 +729,7 @@ sl_read_sessions(struct sl_state *st, json_t *sessions, char **cause)
 	for (i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
 		if (!root_exists(st->ctx->root, dirs[i]))
 			continue;
-		fact_source(st->top, "%s", dirs[i]);
+		fact_source(st->src, "%s", dirs[i]);
 		if ((v = root_list_dir(st->ctx->root, dirs[i], cause)) == NULL)
 			return (-1);
 		for (j = 0; v[j] != NULL; j++) {
@@ -781,7 +800,8 @@ sl_ini_get(const char *buf, const char *group, const char *key)
 
 /*
  * The session a user last chose: AccountsService (Session=, then
- * XSession=), else ~/.dmrc.  Sets *from to where it was found.
+ * XSession=), else ~/.dmrc.  Sets *from to where it was found (the
+ * user's "session_from" fact, so the file is not added to _sources).
  */
 static char *
 sl_user_session(struct sl_state *st, const struct passwd_entry *pe,
@@ -793,7 +813,6 @@ sl_user_session(struct sl_state *st, const struct passwd_entry *pe,
 
 	xasprintf(&p, "/var/lib/AccountsService/users/%s", pe->name);
 	if (root_read_file(st->ctx->root, p, &buf, NULL, NULL) == 0) {
-		fact_source(st->top, "%s", p);
 		for (i = 0; i < 2 && s == NULL; i++) {
 			s = sl_ini_get(buf, "User", keys[i]);
 			if (s != NULL && *s == '\0') {
@@ -810,7 +829,6 @@ sl_user_session(struct sl_state *st, const struct passwd_entry *pe,
 		return (s);
 	xasprintf(&p, "%s/.dmrc", pe->home);
 	if (root_read_file(st->ctx->root, p, &buf, NULL, NULL) == 0) {
-		fact_source(st->top, "%s", p);
 		s = sl_ini_get(buf, "Desktop", "Session");
 		if (s != NULL && (*s == '\0' || strcmp(s, "default") == 0)) {
 			free(s);
@@ -904,7 +922,8 @@ sl_eval_dconf(struct sl_state *st, const struct passwd_entry *pe,
 			xasprintf(&src[n]->label, "user db");
 			xasprintf(&src[n]->path, "%s/.config/dconf/%s",
 			    pe->home, prof->specs[n] + 8);
-			if (root_exists(st->ctx->root, src[n]->path)) {
+			/* On -1 the cause is set: reads of this db fail. */
+			if (sl_exists(st, src[n]->path, &src[n]->cause) == 1) {
 				src[n]->mode = DB_COMPILED;
 				sl_db_open_gvdb(st, src[n], 0);
 			}
@@ -1048,7 +1067,7 @@ sl_kde_read(struct sl_state *st, const char *path, const char *label,
 
 	if (root_read_file(st->ctx->root, path, &buf, NULL, cause) != 0)
 		return (-1);
-	fact_source(st->top, "%s", path);
+	fact_source(st->src, "%s", path);
 	/* An immutable group in a lower file hides this file's group. */
 	if (*daemon_imm) {
 		free(buf);
@@ -1109,7 +1128,7 @@ sl_eval_kde(struct sl_state *st, const struct passwd_entry *pe, json_t *u)
 	char			*p, *cause = NULL, *end;
 	long long		 num[4];
 	size_t			 i;
-	int			 enforced, daemon_imm = 0;
+	int			 enforced, daemon_imm = 0, r;
 
 	memset(vals, 0, sizeof vals);
 	p = xstrdup("/etc/xdg/kscreenlockerrc");
@@ -1118,8 +1137,9 @@ sl_eval_kde(struct sl_state *st, const struct passwd_entry *pe, json_t *u)
 		goto error;
 	free(p);
 	xasprintf(&p, "%s/.config/kscreenlockerrc", pe->home);
-	if (root_exists(st->ctx->root, p) && sl_kde_read(st, p, "user",
-	    keys, vals, 4, &daemon_imm, &cause) != 0)
+	if ((r = sl_exists(st, p, &cause)) == -1 || (r == 1 &&
+	    sl_kde_read(st, p, "user", keys, vals, 4, &daemon_imm,
+	    &cause) != 0))
 		goto error;
 	free(p);
 	p = NULL;
@@ -1229,7 +1249,7 @@ sl_xf_read(struct sl_state *st, const char *path, const char *label,
 
 	if (root_read_file(st->ctx->root, path, &buf, NULL, cause) != 0)
 		return (-1);
-	fact_source(st->top, "%s", path);
+	fact_source(st->src, "%s", path);
 	p = buf;
 	while ((p = strchr(p, '<')) != NULL) {
 		if ((e = strchr(p, '>')) == NULL)
@@ -1306,6 +1326,7 @@ sl_eval_xfce(struct sl_state *st, const struct passwd_entry *pe, json_t *u)
 	char		*p = NULL, *cause = NULL, *end;
 	long long	 num[5];
 	size_t		 i;
+	int		 r;
 
 	if (!root_exists(st->ctx->root, "/usr/bin/xfce4-screensaver")) {
 		fact_error(u, "xfce4-screensaver not installed "
@@ -1319,8 +1340,8 @@ sl_eval_xfce(struct sl_state *st, const struct passwd_entry *pe, json_t *u)
 		goto error;
 	free(p);
 	xasprintf(&p, "%s/.config/%s", pe->home, chan);
-	if (root_exists(st->ctx->root, p) && sl_xf_read(st, p, "user",
-	    pe->name, vals, nvals, &cause) != 0)
+	if ((r = sl_exists(st, p, &cause)) == -1 || (r == 1 &&
+	    sl_xf_read(st, p, "user", pe->name, vals, nvals, &cause) != 0))
 		goto error;
 	free(p);
 	p = NULL;
@@ -1371,8 +1392,10 @@ static json_t *
 sl_eval_user(struct sl_state *st, const struct passwd_entry *pe,
     enum sl_desktop d, const char *session, const char *from)
 {
-	json_t	*u = json_object();
+	json_t	*u = json_object(), *saved = st->src;
 
+	/* Per-user paths are recorded on the user, not once per host. */
+	st->src = u;
 	json_object_set_new(u, "name", json_string(pe->name));
 	json_object_set_new(u, "uid", json_integer(pe->uid));
 	json_object_set_new(u, "desktop", json_string(sl_desktop_names[d]));
@@ -1396,6 +1419,7 @@ sl_eval_user(struct sl_state *st, const struct passwd_entry *pe,
 		    "agent can read", session != NULL ? session : "?");
 		break;
 	}
+	st->src = saved;
 	return (u);
 }
 
@@ -1478,7 +1502,7 @@ screen_lock_collect(struct collector_ctx *ctx)
 
 	memset(&st, 0, sizeof st);
 	st.ctx = ctx;
-	st.top = top = json_object();
+	st.top = st.src = top = json_object();
 	sessions = json_array();
 	json_object_set_new(top, "sessions", sessions);
 	if (sl_read_sessions(&st, sessions, &cause) != 0) {
@@ -1552,5 +1576,6 @@ out:
 
 const struct collector collector_screen_lock = {
 	.name = "screen_lock",
+	.flags = COLLECTOR_NEEDS_ROOT,	/* other users' home directories */
 	.collect = screen_lock_collect,
 };

@@ -134,6 +134,28 @@ test_types(void **state)
 	free(buf);
 }
 
+/* A "raVGtnai" file: same structure, values byte-swapped. */
+static void
+test_swapped(void **state)
+{
+	struct gvdb_table	 t;
+	struct gvdb_value	 v;
+	char			*buf, *cause = NULL;
+	size_t			 len;
+
+	buf = load(TYPES_DB, &len);
+	memcpy(buf, "raVGtnai", 8);
+	assert_int_equal(gvdb_open(buf, len, &t, &cause), 0);
+	assert_int_equal(gvdb_get_value(&t, "/a/b/i32", &v, &cause), 1);
+	assert_int_equal(v.num, (int32_t)0xfbffffffU);	/* -5 swapped */
+	assert_int_equal(gvdb_get_value(&t, "/a/b/byte", &v, &cause), 1);
+	assert_int_equal(v.num, 7);
+	assert_int_equal(gvdb_get_value(&t, "/a/b/str", &v, &cause), 1);
+	assert_string_equal(v.str, "hello world");
+	gvdb_value_clear(&v);
+	free(buf);
+}
+
 /* Not GVDB at all, or another version. */
 static void
 test_bad_header(void **state)
@@ -293,6 +315,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_system_db),
 		cmocka_unit_test(test_types),
+		cmocka_unit_test(test_swapped),
 		cmocka_unit_test(test_bad_header),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_corrupt_bytes),

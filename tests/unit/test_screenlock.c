@@ -460,6 +460,26 @@ test_service_db(void **state)
 	rmtree(d);
 }
 
+/* A user file we cannot stat is an error, not "defaults apply". */
+static void
+test_unreadable_home(void **state)
+{
+	char	*d = tmptree(), *p;
+	json_t	*f;
+
+	put(d, "/usr/share/xsessions/gnome.desktop", "[Desktop Entry]\n");
+	put(d, "/home/bob/x", "");
+	xasprintf(&p, "%s/home/bob/.config", d);
+	assert_int_equal(symlink(".config", p), 0);	/* ELOOP */
+	free(p);
+	f = collect_root(d);
+	assert_non_null(strstr(json_string_value(json_object_get(user(f,
+	    "bob", NULL), "_error")), "stat /home/bob/.config/dconf/user"));
+	assert_null(json_object_get(user(f, "alice", NULL), "_error"));
+	json_decref(f);
+	rmtree(d);
+}
+
 int
 main(void)
 {
@@ -479,6 +499,7 @@ main(void)
 		cmocka_unit_test(test_xfce_unlocked),
 		cmocka_unit_test(test_session_choice),
 		cmocka_unit_test(test_service_db),
+		cmocka_unit_test(test_unreadable_home),
 	};
 	return (cmocka_run_group_tests(tests, NULL, NULL));
 }
