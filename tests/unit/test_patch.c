@@ -18,6 +18,7 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "aptlists.h"
 #include "collector.h"
 
 extern const struct collector collector_patch;
@@ -361,6 +362,98 @@ test_history(void **state)
 	json_decref(f);
 }
 
+struct tally {
+	size_t		n;
+	size_t		installed;
+	uint32_t	sum;
+};
+
+static int
+tally_filter(const char *name, size_t len, void *arg)
+{
+	/* Skip every third package to exercise the skipping scanner. */
+	return (len % 3 != 0);
+}
+
+static int
+tally_stanza(const struct aptlists_stanza *st, void *arg)
+{
+	struct tally	*t = arg;
+	size_t		 i, j;
+
+	t->n++;
+	for (i = 0; i < 3; i++) {
+		if (!st->have[i])
+			continue;
+		for (j = 0; j < st->len[i]; j++)
+			t->sum = t->sum * 31 + (unsigned char)st->value[i][j];
+	}
+	if (st->have[3] && strstr(st->value[3], "installed") != NULL)
+		t->installed++;
+	return (0);
+}
+
+/*
+ * A list much larger than one read or one LZ4 block, with a very long
+ * line, gives the same stanzas plain and compressed, whatever the
+ * chunk boundaries, and matches awk's count.
+ */
+static void
+test_aptlists_chunks(void **state)
+{
+	static const char *const fields[] = { "Package", "Version",
+	    "Architecture", "Status" };
+	struct tally	 a, b;
+	char		 cmd[2048], *cause = NULL;
+	FILE		*f;
+	int		 want;
+
+	(void)state;
+	if (system("command -v lz4 >/dev/null 2>&1") != 0)
+		skip();
+	snprintf(cmd, sizeof cmd, "cd %s && L=%s/patch-uptodate/root/var/lib/"
+	    "apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-"
+	    "amd64_Packages && for i in $(seq 1 300); do sed \"s/^Package: "
+	    "/Package: p$i-/\" $L; echo; if [ $i = 7 ]; then printf 'Package: long\\n"
+	    "Depends: %%070000d\\nVersion: 1\\nArchitecture: all\\n\\n' 0; fi; "
+	    "done > big && lz4 -q -f -B4 -BD big big.lz4 && "
+	    "awk '/^Package: /' big | wc -l > count", tmp, FIXTURES);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, "%s/count", tmp);
+	f = fopen(cmd, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%d", &want), 1);
+	fclose(f);
+
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	assert_int_equal(aptlists_stanzas(tmp, "/big", fields, 4, NULL,
+	    tally_stanza, &a, &cause), 0);
+	assert_int_equal(a.n, want);
+	assert_int_equal(aptlists_stanzas(tmp, "/big.lz4", fields, 4, NULL,
+	    tally_stanza, &b, &cause), 0);
+	assert_int_equal(b.n, a.n);
+	assert_int_equal(b.sum, a.sum);
+
+	/* With a filter: the same stanzas survive in both forms. */
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	assert_int_equal(aptlists_stanzas(tmp, "/big", fields, 4,
+	    tally_filter, tally_stanza, &a, &cause), 0);
+	assert_int_equal(aptlists_stanzas(tmp, "/big.lz4", fields, 4,
+	    tally_filter, tally_stanza, &b, &cause), 0);
+	assert_true(a.n > 0 && a.n < (size_t)want);
+	assert_int_equal(b.n, a.n);
+	assert_int_equal(b.sum, a.sum);
+
+	/* Missing file: the host path and strerror. */
+	assert_int_equal(aptlists_stanzas(tmp, "/nonexistent", fields, 4,
+	    NULL, tally_stanza, &a, &cause), -1);
+	assert_string_equal(cause, "open /nonexistent: No such file or "
+	    "directory");
+	free(cause);
+}
+
 int
 main(void)
 {
@@ -374,6 +467,7 @@ main(void)
 		cmocka_unit_test(test_bad_lists),
 		cmocka_unit_test(test_aptconf),
 		cmocka_unit_test(test_history),
+		cmocka_unit_test(test_aptlists_chunks),
 	};
 	return (cmocka_run_group_tests(tests, setup, teardown));
 }
