@@ -294,6 +294,25 @@ cmd_history(struct cmdline *cl)
 	return (0);
 }
 
+/* "A.8.24 Use of cryptography (2013: A.10.1.1, A.10.1.2)" */
+static void
+print_control(const struct annex_control *ac, enum lang lang)
+{
+	const char	*p;
+
+	printf("%s %s (2013: ", ac->id, lang == LANG_JA ? ac->title_ja :
+	    ac->title);
+	if (*ac->related == '\0')
+		printf("%s", lang == LANG_JA ? "2022年版で新設" : "new in 2022");
+	for (p = ac->related; *p != '\0'; p++) {
+		if (*p == ';')
+			printf(", ");
+		else
+			putchar(*p);
+	}
+	printf(")\n");
+}
+
 static int
 cmd_controls(struct cmdline *cl)
 {
@@ -315,11 +334,7 @@ cmd_controls(struct cmdline *cl)
 				if (strcmp(json_string_value(v), ac->id) != 0)
 					continue;
 				if (!any)
-					printf("%s %s (2013: %s)\n", ac->id,
-					    cl->o.lang == LANG_JA ?
-					    ac->title_ja : ac->title,
-					    *ac->related != '\0' ?
-					    ac->related : "new in 2022");
+					print_control(ac, cl->o.lang);
 				any = 1;
 				printf("    %s\n", c->id);
 			}
