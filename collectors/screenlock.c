@@ -1240,7 +1240,8 @@ sl_xf_locked(const char *locked, const char *user)
  */
 static int
 sl_xf_read(struct sl_state *st, const char *path, const char *label,
-    const char *user, struct sl_xfval *vals, size_t nvals, char **cause)
+    const char *user, struct sl_xfval *vals, size_t nvals, int *chan_locked,
+    char **cause)
 {
 	char		*buf, *p, *e, *name, *value, *locked, *chlocked = NULL;
 	char		 stack[16][64], full[1100];
@@ -1250,6 +1251,11 @@ sl_xf_read(struct sl_state *st, const char *path, const char *label,
 	if (root_read_file(st->ctx->root, path, &buf, NULL, cause) != 0)
 		return (-1);
 	fact_source(st->src, "%s", path);
+	/* A channel locked by a lower file hides this whole file. */
+	if (*chan_locked) {
+		free(buf);
+		return (0);
+	}
 	p = buf;
 	while ((p = strchr(p, '<')) != NULL) {
 		if ((e = strchr(p, '>')) == NULL)
@@ -1302,6 +1308,7 @@ sl_xf_read(struct sl_state *st, const char *path, const char *label,
 		}
 		p = e + 1;
 	}
+	*chan_locked = sl_xf_locked(chlocked, user);
 	free(chlocked);
 	free(buf);
 	return (0);
@@ -1311,22 +1318,23 @@ sl_xf_read(struct sl_state *st, const char *path, const char *label,
 static void
 sl_eval_xfce(struct sl_state *st, const struct passwd_entry *pe, json_t *u)
 {
-	/* Defaults of xfce4-screensaver 4.16 (src/xfce4-screensaver-*). */
+	/* Defaults of xfce4-screensaver (src/gs-prefs.h DEFAULT_KEY_*). */
 	struct sl_xfval	 vals[] = {
 		{ "/saver/enabled", "true", NULL, NULL, 0 },
 		{ "/saver/idle-activation/enabled", "true", NULL, NULL, 0 },
 		{ "/saver/idle-activation/delay", "5", NULL, NULL, 0 },
 		{ "/lock/enabled", "true", NULL, NULL, 0 },
 		{ "/lock/saver-activation/delay", "0", NULL, NULL, 0 },
+		{ "/lock/saver-activation/enabled", "true", NULL, NULL, 0 },
 	};
 	const size_t	 nvals = sizeof vals / sizeof vals[0];
 	const char	*chan = "xfce4/xfconf/xfce-perchannel-xml/"
 	    "xfce4-screensaver.xml";
 	json_t		*settings;
 	char		*p = NULL, *cause = NULL, *end;
-	long long	 num[5];
+	long long	 num[6];
 	size_t		 i;
-	int		 r;
+	int		 r, chan_locked = 0;
 
 	if (!root_exists(st->ctx->root, "/usr/bin/xfce4-screensaver")) {
 		fact_error(u, "xfce4-screensaver not installed "
@@ -1336,12 +1344,13 @@ sl_eval_xfce(struct sl_state *st, const struct passwd_entry *pe, json_t *u)
 	}
 	xasprintf(&p, "/etc/xdg/%s", chan);
 	if (root_exists(st->ctx->root, p) && sl_xf_read(st, p, "system",
-	    pe->name, vals, nvals, &cause) != 0)
+	    pe->name, vals, nvals, &chan_locked, &cause) != 0)
 		goto error;
 	free(p);
 	xasprintf(&p, "%s/.config/%s", pe->home, chan);
 	if ((r = sl_exists(st, p, &cause)) == -1 || (r == 1 &&
-	    sl_xf_read(st, p, "user", pe->name, vals, nvals, &cause) != 0))
+	    sl_xf_read(st, p, "user", pe->name, vals, nvals, &chan_locked,
+	    &cause) != 0))
 		goto error;
 	free(p);
 	p = NULL;
@@ -1350,7 +1359,9 @@ sl_eval_xfce(struct sl_state *st, const struct passwd_entry *pe, json_t *u)
 	for (i = 0; i < nvals; i++) {
 		if (vals[i].value == NULL) {
 			vals[i].value = xstrdup(vals[i].def);
-			vals[i].source = xstrdup("default");
+			vals[i].source = xstrdup(chan_locked ?
+			    "default (locked system channel)" : "default");
+			vals[i].locked = chan_locked;
 		}
 		if (i == 2 || i == 4) {
 			errno = 0;
@@ -1372,9 +1383,11 @@ sl_eval_xfce(struct sl_state *st, const struct passwd_entry *pe, json_t *u)
 			    vals[i].locked, NULL);
 		}
 	}
-	sl_set_result(u, num[0] && num[1] && num[3], num[2] * 60, num[4] * 60,
-	    vals[0].locked && vals[1].locked && vals[2].locked &&
-	    vals[3].locked && vals[4].locked);
+	/* Locks on idle: saver on, activates on idle, locking on, and
+	 * locking when the saver activates. */
+	sl_set_result(u, num[0] && num[1] && num[3] && num[5], num[2] * 60,
+	    num[4] * 60, vals[0].locked && vals[1].locked && vals[2].locked &&
+	    vals[3].locked && vals[4].locked && vals[5].locked);
 	goto out;
 error:
 	fact_error(u, "%s", cause);

@@ -421,6 +421,47 @@ test_xfce_unlocked(void **state)
 	rmtree(d);
 }
 
+/* XFCE: a property locked in the system file pins only that one. */
+static void
+test_xfce_property_lock(void **state)
+{
+	char	*d = tmptree();
+	json_t	*f, *u;
+
+	put(d, "/usr/share/xsessions/xfce.desktop", "[Desktop Entry]\n");
+	put(d, "/usr/bin/xfce4-screensaver", "");
+	put(d, "/etc/xdg/xfce4/xfconf/xfce-perchannel-xml/"
+	    "xfce4-screensaver.xml",
+	    "<channel name=\"xfce4-screensaver\" version=\"1.0\">\n"
+	    " <property name=\"saver\" type=\"empty\">\n"
+	    "  <property name=\"idle-activation\" type=\"empty\">\n"
+	    "   <property name=\"delay\" type=\"int\" value=\"3\" "
+	    "locked=\"bob;@admins\"/>\n"
+	    "  </property>\n </property>\n</channel>\n");
+	put(d, "/home/alice/.config/xfce4/xfconf/xfce-perchannel-xml/"
+	    "xfce4-screensaver.xml",
+	    "<channel name=\"xfce4-screensaver\" version=\"1.0\">\n"
+	    " <property name=\"saver\" type=\"empty\">\n"
+	    "  <property name=\"idle-activation\" type=\"empty\">\n"
+	    "   <property name=\"delay\" type=\"int\" value=\"20\"/>\n"
+	    "  </property>\n </property>\n</channel>\n");
+	put(d, "/home/bob/.config/xfce4/xfconf/xfce-perchannel-xml/"
+	    "xfce4-screensaver.xml",
+	    "<channel name=\"xfce4-screensaver\" version=\"1.0\">\n"
+	    " <property name=\"saver\" type=\"empty\">\n"
+	    "  <property name=\"idle-activation\" type=\"empty\">\n"
+	    "   <property name=\"delay\" type=\"int\" value=\"20\"/>\n"
+	    "  </property>\n </property>\n</channel>\n");
+	f = collect_root(d);
+	u = user(f, "alice", NULL);	/* not in the locked list */
+	assert_int_equal(num(u, "idle_delay_s"), 1200);
+	u = user(f, "bob", NULL);
+	assert_int_equal(num(u, "idle_delay_s"), 180);
+	assert_true(json_is_false(json_object_get(u, "enforced")));
+	json_decref(f);
+	rmtree(d);
+}
+
 /* The recorded session picks the desktop; otherwise every desktop. */
 static void
 test_session_choice(void **state)
@@ -497,6 +538,7 @@ main(void)
 		cmocka_unit_test(test_kde_immutable),
 		cmocka_unit_test(test_xfce),
 		cmocka_unit_test(test_xfce_unlocked),
+		cmocka_unit_test(test_xfce_property_lock),
 		cmocka_unit_test(test_session_choice),
 		cmocka_unit_test(test_service_db),
 		cmocka_unit_test(test_unreadable_home),
