@@ -885,6 +885,26 @@ sl_value_json(const struct gvdb_value *v)
 }
 
 /*
+ * Whether a .gschema.override value applies.  glib-compile-schemas
+ * parses it in the key's own type, so an untyped "600" is a valid
+ * uint32 there (unlike in a dconf keyfile).
+ */
+static int
+sl_override_ok(const struct sl_kfval *ov, const struct sl_key *key)
+{
+	if (!ov->set || ov->bad)
+		return (0);
+	if (ov->v.type[0] == key->type)
+		return (1);
+	if (ov->v.type[0] == 'i' && strchr(ov->text, ' ') == NULL &&
+	    ov->v.num >= 0 && (key->type == 'u' ||
+	    (key->type == 'q' && ov->v.num <= UINT16_MAX) ||
+	    (key->type == 'y' && ov->v.num <= 255)))
+		return (1);
+	return (0);
+}
+
+/*
  * Evaluates a dconf-based desktop for one user, following
  * dconf_engine_read(): locks from sources 1.., then the user db when
  * nothing is locked, then the sources from the locking one down.
@@ -978,8 +998,7 @@ sl_eval_dconf(struct sl_state *st, const struct passwd_entry *pe,
 		if (!found) {
 			memset(&v, 0, sizeof v);
 			v.type[0] = sl_keys[k].type;
-			if (st->overrides[k].set && !st->overrides[k].bad &&
-			    st->overrides[k].v.type[0] == sl_keys[k].type) {
+			if (sl_override_ok(&st->overrides[k], &sl_keys[k])) {
 				v.num = st->overrides[k].v.num;
 				xasprintf(&where, "schema override %s",
 				    st->overrides[k].file);

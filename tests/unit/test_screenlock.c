@@ -484,6 +484,31 @@ test_session_choice(void **state)
 	rmtree(d);
 }
 
+/* Vendor schema overrides replace the upstream default. */
+static void
+test_schema_override(void **state)
+{
+	char	*d = tmptree();
+	json_t	*f, *u;
+
+	put(d, "/usr/share/xsessions/gnome.desktop", "[Desktop Entry]\n");
+	put(d, "/usr/share/glib-2.0/schemas/10_vendor.gschema.override",
+	    "[org.gnome.desktop.session]\nidle-delay=1200\n"
+	    "[org.gnome.desktop.screensaver]\nlock-delay=30\n");
+	put(d, "/usr/share/glib-2.0/schemas/20_site.gschema.override",
+	    "# later files win\n[org.gnome.desktop.session]\n"
+	    "idle-delay=600\n");
+	f = collect_root(d);
+	u = user(f, "alice", NULL);
+	assert_int_equal(num(u, "idle_delay_s"), 600);
+	assert_int_equal(num(u, "lock_delay_s"), 30);
+	assert_int_equal(num(u, "effective_s"), 630);
+	assert_non_null(strstr(setting_source(u,
+	    "/org/gnome/desktop/session/idle-delay"), "20_site"));
+	json_decref(f);
+	rmtree(d);
+}
+
 /* A dconf profile naming a service-db cannot be read: error. */
 static void
 test_service_db(void **state)
@@ -540,6 +565,7 @@ main(void)
 		cmocka_unit_test(test_xfce_unlocked),
 		cmocka_unit_test(test_xfce_property_lock),
 		cmocka_unit_test(test_session_choice),
+		cmocka_unit_test(test_schema_override),
 		cmocka_unit_test(test_service_db),
 		cmocka_unit_test(test_unreadable_home),
 	};
