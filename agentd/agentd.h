@@ -226,6 +226,78 @@ json_t		*store_history(struct store *, const char *check, time_t since,
 /* A stored run's canonical document (for export and tests). */
 char		*store_get_run(struct store *, int64_t id, char **cause);
 
+/* alert.c: the wording of every alert, and local syslog (only here). */
+enum drift_kind {
+	DRIFT_CHANGE,		/* a verdict changed, or a new check */
+	DRIFT_FLAPPING,		/* a check alternates; alerted once */
+	DRIFT_SUMMARY		/* daily list of still-failing checks */
+};
+struct drift_event {
+	enum drift_kind	 kind;
+	time_t		 at;
+	const char	*host;		/* hostname */
+	const char	*host_id;	/* machine-id */
+	const char	*check;		/* NULL for DRIFT_SUMMARY */
+	const char	*title;
+	const char	*severity;
+	const json_t	*controls;	/* 2022 ids */
+	const json_t	*controls_2013;
+	const char	*old_status;	/* NULL: a new check */
+	const char	*new_status;
+	const char	*observed;	/* the result message */
+	const char	*threshold;	/* "name=15m, ..." or NULL */
+	const json_t	*failing;	/* DRIFT_SUMMARY: [{check, title,
+					   severity, message, since}] */
+};
+/* One line of stable key=value fields (values quoted when needed). */
+char		*alert_kv_line(const struct drift_event *);
+/* syslog(3) of alert_kv_line(); openlog() is the caller's. */
+void		 alert_syslog(const struct drift_event *);
+/* RFC 5424 message in RFC 6587 octet-counting framing ("LEN SP MSG"). */
+char		*alert_rfc5424(const struct drift_event *, int facility,
+		    const char *app_name, const char *procid, size_t *len);
+json_t		*alert_slack(const struct drift_event *);
+json_t		*alert_teams(const struct drift_event *);
+json_t		*alert_json(const struct drift_event *);
+
+/* drift.c: flap damping, pure. */
+struct flap_params {
+	int		 window;	/* runs looked at */
+	int		 max_changes;	/* changes in window = flapping */
+	int		 stable_runs;	/* equal runs that end flapping */
+};
+enum drift_action {
+	DRIFT_NONE,		/* no change, nothing to say */
+	DRIFT_ALERT,		/* alert this change */
+	DRIFT_ALERT_FLAPPING,	/* alert once: the check is flapping */
+	DRIFT_SUPPRESS		/* a change while flapping: stay quiet */
+};
+/*
+ * history: the check's previous statuses, oldest first (not including
+ * new_status); *flapping is the check's flap state, updated.
+ */
+enum drift_action drift_decide(const char *const *history, size_t n,
+		    const char *new_status, int *flapping,
+		    const struct flap_params *);
+
+/* schedule.c: when the next run is due, pure. */
+struct sched_params {
+	int64_t		 interval_s;
+	int64_t		 jitter_s;	/* uniform 0..jitter added */
+	int		 quiet_start;	/* minute of the local day, -1 none */
+	int		 quiet_end;	/* minute of the local day */
+	int		 nightly;	/* minute of the local day, -1 none */
+};
+/*
+ * The next run after "now" given the last run (0: never ran: run now,
+ * unless in quiet hours); rnd is a random 32-bit value for the jitter.
+ * *nightly is set when the run is the nightly full run.
+ */
+time_t		 sched_next(const struct sched_params *, time_t now,
+		    time_t last_run, uint32_t rnd, int *nightly);
+/* Whether t falls in the quiet-hours window (local time). */
+int		 sched_in_quiet(const struct sched_params *, time_t t);
+
 /* check.c */
 struct check_opts {
 	const char	*root;		/* "" for the live host */
