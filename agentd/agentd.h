@@ -175,6 +175,48 @@ struct agent_conf {
 	size_t			 ndisabled_checks;
 	int			 alerts_syslog;
 	struct ytree		*tree;		/* kept for later readers */
+
+	/* The daemon (isms-agentd.8). */
+	char			*user;		/* unprivileged processes */
+	char			*control_socket;
+	char			*control_group;	/* NULL: root's */
+	int64_t			 collector_timeout_s;
+	int64_t			 jitter_s;
+	int			 run_at_start;
+	int			 quiet_start;	/* minute of day, -1 none */
+	int			 quiet_end;
+	int			 nightly;	/* minute of day, -1 none */
+	int			 defer_on_battery;
+	int64_t			 max_defer_s;
+	char			*syslog_ident;
+	int			 syslog_facility; /* LOG_DAEMON etc. */
+	int			 summary_at;	/* minute of day, -1 none */
+	int			 flap_window;
+	int			 flap_max_changes;
+	int			 flap_stable_runs;
+	struct remote_syslog	*remote_syslog;	/* NULL: none */
+	struct webhook		*webhooks;
+	size_t			 nwebhooks;
+};
+
+struct remote_syslog {
+	char			*host;
+	char			*port;
+	int			 tls;
+	char			*ca;		/* PEM file, for TLS */
+};
+
+enum webhook_format {
+	WEBHOOK_SLACK,
+	WEBHOOK_TEAMS,
+	WEBHOOK_JSON
+};
+
+struct webhook {
+	char			*url;
+	enum webhook_format	 format;
+	int			 rate_per_hour;	/* 0: unlimited */
+	char			*ca;		/* PEM file, NULL: system */
 };
 /*
  * Loads agent.yaml and applies its threshold overrides and disabled
@@ -183,6 +225,9 @@ struct agent_conf {
  */
 struct agent_conf *config_load(const char *path, int must_exist,
 		    struct policy *, struct yerrors *e);
+/* The same from a buffer named "name" (the daemon's engine, chrooted). */
+struct agent_conf *config_load_buffer(const char *name, const char *buf,
+		    size_t len, struct policy *, struct yerrors *e);
 void		 config_free(struct agent_conf *);
 char		*config_default_path(const char *root);
 char		*config_default_store(void);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "agentd.h"
@@ -25,6 +26,9 @@
 
 #define CONFIG_DEFAULT_INTERVAL	(15 * 60)	/* seconds */
 #define CONFIG_DEFAULT_BACKUP_AGE (48 * 3600)	/* seconds */
+#define CONFIG_DEFAULT_COLLECTOR_TIMEOUT 60	/* seconds */
+#define CONFIG_DEFAULT_JITTER	60		/* seconds */
+#define CONFIG_DEFAULT_MAX_DEFER (4 * 3600)	/* seconds */
 
 char *
 config_default_path(const char *root)
@@ -136,93 +140,332 @@ config_backup(struct agent_conf *conf, const struct ynode *n,
 	}
 }
 
+/* "HH:MM" as a minute of the day, or -1 after an error. */
+static int
+config_clock(const struct ynode *v, struct yerrors *e)
+{
+	unsigned int	h, m;
+	char		c;
+
+	if (v->type != YNODE_SCALAR || sscanf(v->value, "%2u:%2u%c", &h, &m,
+	    &c) != 2 || h > 23 || m > 59) {
+		yerr(e, v, "expected a time of day HH:MM, found \"%s\"",
+		    v->type == YNODE_SCALAR ? v->value : "?");
+		return (-1);
+	}
+	return (h * 60 + m);
+}
+
+static void
+config_str(const struct ynode *v, char **out, struct yerrors *e)
+{
+	const char	*s;
+
+	if (ynode_string(v, &s, e) == 0) {
+		free(*out);
+		*out = xstrdup(s);
+	}
+}
+
+static int
+config_facility(const char *name)
+{
+	static const struct {
+		const char	*name;
+		int		 value;
+	} f[] = {
+		{ "daemon", LOG_DAEMON }, { "auth", LOG_AUTH },
+		{ "authpriv", LOG_AUTHPRIV }, { "user", LOG_USER },
+		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof f / sizeof f[0]; i++)
+		if (strcmp(f[i].name, name) == 0)
+			return (f[i].value);
+	return (-1);
+}
+
+static void
+config_webhooks(struct agent_conf *conf, const struct ynode *n,
+    struct yerrors *e)
+{
+	static const char *const keys[] = { "url", "format", "rate_limit",
+	    "ca", NULL };
+	struct webhook	*w;
+	struct ynode	*item, *url, *fmt, *rate, *ca;
+	int64_t		 r;
+	size_t		 i;
+
+	if (n->type != YNODE_SEQ) {
+		yerr(e, n, "alerts.webhooks must be a list");
+		return;
+	}
+	for (i = 0; i < n->nitems; i++) {
+		item = n->items[i];
+		if (item->type != YNODE_MAP) {
+			yerr(e, item, "a webhook must be a mapping with url "
+			    "and format");
+			continue;
+		}
+		ynode_check_keys(item, keys, e);
+		url = ynode_get(item, "url");
+		fmt = ynode_get(item, "format");
+		rate = ynode_get(item, "rate_limit");
+		ca = ynode_get(item, "ca");
+		if (url == NULL || url->type != YNODE_SCALAR ||
+		    (strncmp(url->value, "https://", 8) != 0 &&
+		    strncmp(url->value, "http://127.", 11) != 0 &&
+		    strncmp(url->value, "http://localhost", 16) != 0)) {
+			yerr(e, url != NULL ? url : item, "webhook url must be "
+			    "https:// (plain http only to this host)");
+			continue;
+		}
+		conf->webhooks = xreallocarray(conf->webhooks,
+		    conf->nwebhooks + 1, sizeof *conf->webhooks);
+		w = &conf->webhooks[conf->nwebhooks++];
+		memset(w, 0, sizeof *w);
+		w->url = xstrdup(url->value);
+		w->format = WEBHOOK_JSON;
+		w->rate_per_hour = 60;
+		if (fmt != NULL) {
+			if (fmt->type != YNODE_SCALAR)
+				yerr(e, fmt, "format must be slack, teams or "
+				    "json");
+			else if (strcmp(fmt->value, "slack") == 0)
+				w->format = WEBHOOK_SLACK;
+			else if (strcmp(fmt->value, "teams") == 0)
+				w->format = WEBHOOK_TEAMS;
+			else if (strcmp(fmt->value, "json") != 0)
+				yerr(e, fmt, "unknown webhook format \"%s\" "
+				    "(slack, teams or json)", fmt->value);
+		}
+		if (rate != NULL && ynode_int(rate, &r, e) == 0) {
+			if (r < 0 || r > 3600)
+				yerr(e, rate, "rate_limit is alerts per hour, "
+				    "0 (unlimited) to 3600");
+			else
+				w->rate_per_hour = (int)r;
+		}
+		if (ca != NULL)
+			config_str(ca, &w->ca, e);
+	}
+}
+
+static void
+config_remote_syslog(struct agent_conf *conf, const struct ynode *n,
+    struct yerrors *e)
+{
+	static const char *const keys[] = { "host", "port", "tls", "ca",
+	    NULL };
+	struct remote_syslog	*rs;
+	struct ynode		*v;
+	int64_t			 port;
+
+	if (n->type != YNODE_MAP) {
+		yerr(e, n, "alerts.remote_syslog must be a mapping");
+		return;
+	}
+	ynode_check_keys(n, keys, e);
+	if ((v = ynode_get(n, "host")) == NULL) {
+		yerr(e, n, "alerts.remote_syslog needs a host");
+		return;
+	}
+	rs = xcalloc(1, sizeof *rs);
+	config_str(v, &rs->host, e);
+	rs->tls = 1;
+	if ((v = ynode_get(n, "tls")) != NULL)
+		ynode_bool(v, &rs->tls, e);
+	port = rs->tls ? 6514 : 514;
+	if ((v = ynode_get(n, "port")) != NULL && ynode_int(v, &port, e) == 0 &&
+	    (port < 1 || port > 65535))
+		yerr(e, v, "port must be 1 to 65535");
+	xasprintf(&rs->port, "%lld", (long long)port);
+	if ((v = ynode_get(n, "ca")) != NULL)
+		config_str(v, &rs->ca, e);
+	if (conf->remote_syslog != NULL) {
+		free(conf->remote_syslog->host);
+		free(conf->remote_syslog->port);
+		free(conf->remote_syslog->ca);
+		free(conf->remote_syslog);
+	}
+	conf->remote_syslog = rs;
+}
+
+static void
+config_flap(struct agent_conf *conf, const struct ynode *n, struct yerrors *e)
+{
+	static const char *const keys[] = { "window", "max_changes",
+	    "stable_runs", NULL };
+	struct ynode	*v;
+	int64_t		 x;
+
+	if (n->type != YNODE_MAP) {
+		yerr(e, n, "alerts.flap must be a mapping");
+		return;
+	}
+	ynode_check_keys(n, keys, e);
+	if ((v = ynode_get(n, "window")) != NULL && ynode_int(v, &x, e) == 0) {
+		if (x < 2 || x > 100)
+			yerr(e, v, "flap window must be 2 to 100 runs");
+		conf->flap_window = (int)x;
+	}
+	if ((v = ynode_get(n, "max_changes")) != NULL &&
+	    ynode_int(v, &x, e) == 0) {
+		if (x < 2 || x > 100)
+			yerr(e, v, "max_changes must be 2 to 100");
+		conf->flap_max_changes = (int)x;
+	}
+	if ((v = ynode_get(n, "stable_runs")) != NULL &&
+	    ynode_int(v, &x, e) == 0) {
+		if (x < 1 || x > 100)
+			yerr(e, v, "stable_runs must be 1 to 100");
+		conf->flap_stable_runs = (int)x;
+	}
+}
+
+/* One key of a fixed section; 0 if the key is unknown. */
+static int
+config_key(struct agent_conf *conf, struct policy *p, const char *section,
+    const struct ynode *k, const struct ynode *v, struct yerrors *e)
+{
+	const char	*key = k->value;
+	const struct ynode *d;
+	size_t		 j;
+	int		 b, m;
+	char		*dash;
+
+#define IS(sec, name) (strcmp(section, sec) == 0 && strcmp(key, name) == 0)
+	if (IS("collector", "url")) {
+		config_str(v, &conf->collector_url, e);
+		if (conf->collector_url != NULL &&
+		    strncmp(conf->collector_url, "https://", 8) != 0)
+			yerr(e, v, "collector.url must be https://");
+	} else if (IS("collector", "ca"))
+		config_str(v, &conf->collector_ca, e);
+	else if (IS("schedule", "interval")) {
+		if (ynode_duration(v, &conf->interval_s, e) == 0 &&
+		    conf->interval_s < 1)
+			yerr(e, v, "schedule.interval must be at least 1s");
+	} else if (IS("schedule", "jitter"))
+		ynode_duration(v, &conf->jitter_s, e);
+	else if (IS("schedule", "run_at_start"))
+		ynode_bool(v, &conf->run_at_start, e);
+	else if (IS("schedule", "quiet_hours")) {
+		/* "22:00-06:00" */
+		if (v->type != YNODE_SCALAR ||
+		    (dash = strchr(v->value, '-')) == NULL) {
+			yerr(e, v, "quiet_hours must be HH:MM-HH:MM");
+			return (1);
+		}
+		*dash = '\0';
+		conf->quiet_start = config_clock(v, e);
+		*dash = '-';
+		m = -1;
+		if (conf->quiet_start != -1) {
+			struct ynode tmp = *v;
+			tmp.value = dash + 1;
+			m = config_clock(&tmp, e);
+		}
+		conf->quiet_end = m;
+		if (m == -1)
+			conf->quiet_start = -1;
+	} else if (IS("schedule", "nightly"))
+		conf->nightly = config_clock(v, e);
+	else if (IS("schedule", "defer_on_battery"))
+		ynode_bool(v, &conf->defer_on_battery, e);
+	else if (IS("schedule", "max_defer"))
+		ynode_duration(v, &conf->max_defer_s, e);
+	else if (IS("backup", "targets"))
+		config_backup(conf, v, e);
+	else if (IS("store", "path")) {
+		config_str(v, &conf->store_path, e);
+		if (conf->store_path != NULL && *conf->store_path != '/')
+			yerr(e, v, "store.path must be absolute");
+	} else if (IS("alerts", "syslog")) {
+		if (ynode_bool(v, &b, e) == 0)
+			conf->alerts_syslog = b;
+	} else if (IS("alerts", "syslog_ident"))
+		config_str(v, &conf->syslog_ident, e);
+	else if (IS("alerts", "syslog_facility")) {
+		if (v->type != YNODE_SCALAR ||
+		    (conf->syslog_facility = config_facility(v->value)) == -1) {
+			yerr(e, v, "unknown syslog facility (daemon, auth, "
+			    "authpriv, user, local0 to local7)");
+			conf->syslog_facility = LOG_DAEMON;
+		}
+	} else if (IS("alerts", "summary_at")) {
+		if (v->type == YNODE_SCALAR && strcmp(v->value, "never") == 0)
+			conf->summary_at = -1;
+		else
+			conf->summary_at = config_clock(v, e);
+	} else if (IS("alerts", "flap"))
+		config_flap(conf, v, e);
+	else if (IS("alerts", "remote_syslog"))
+		config_remote_syslog(conf, v, e);
+	else if (IS("alerts", "webhooks"))
+		config_webhooks(conf, v, e);
+	else if (IS("daemon", "user"))
+		config_str(v, &conf->user, e);
+	else if (IS("daemon", "control_socket")) {
+		config_str(v, &conf->control_socket, e);
+		if (conf->control_socket != NULL &&
+		    *conf->control_socket != '/')
+			yerr(e, v, "daemon.control_socket must be absolute");
+	} else if (IS("daemon", "control_group"))
+		config_str(v, &conf->control_group, e);
+	else if (IS("daemon", "collector_timeout"))
+		ynode_duration(v, &conf->collector_timeout_s, e);
+	else if (IS("checks", "disable")) {
+		if (v->type != YNODE_SEQ) {
+			yerr(e, v, "checks.disable must be a list of check "
+			    "ids");
+			return (1);
+		}
+		for (j = 0; j < v->nitems; j++) {
+			d = v->items[j];
+			if (d->type != YNODE_SCALAR ||
+			    policy_find_check(p, d->value) == NULL) {
+				yerr(e, d, "checks.disable: unknown check "
+				    "\"%s\"", d->type == YNODE_SCALAR ?
+				    d->value : "?");
+				continue;
+			}
+			policy_find_check(p, d->value)->disabled = 1;
+			conf->disabled_checks = xreallocarray(
+			    conf->disabled_checks, conf->ndisabled_checks + 1,
+			    sizeof(char *));
+			conf->disabled_checks[conf->ndisabled_checks++] =
+			    xstrdup(d->value);
+		}
+	} else
+		return (0);
+#undef IS
+	return (1);
+}
+
 /* Reads one top-level section against its fixed keys and thresholds. */
 static void
 config_section(struct agent_conf *conf, struct policy *p, const char *section,
     const struct ynode *map, struct yerrors *e)
 {
-	const struct ynode	*k, *v, *d;
-	const char		*s;
-	size_t			 i, j;
-	int			 b;
+	size_t	i;
 
 	if (map->type != YNODE_MAP) {
 		yerr(e, map, "%s must be a mapping", section);
 		return;
 	}
 	for (i = 0; i + 1 < map->nitems; i += 2) {
-		k = map->items[i];
-		v = map->items[i + 1];
-		if (config_threshold(p, section, k, v, e))
+		if (config_threshold(p, section, map->items[i],
+		    map->items[i + 1], e))
 			continue;
-		if (strcmp(section, "collector") == 0 &&
-		    strcmp(k->value, "url") == 0) {
-			if (ynode_string(v, &s, e) == 0) {
-				if (strncmp(s, "https://", 8) != 0)
-					yerr(e, v, "collector.url must be "
-					    "https://");
-				free(conf->collector_url);
-				conf->collector_url = xstrdup(s);
-			}
-		} else if (strcmp(section, "collector") == 0 &&
-		    strcmp(k->value, "ca") == 0) {
-			if (ynode_string(v, &s, e) == 0) {
-				free(conf->collector_ca);
-				conf->collector_ca = xstrdup(s);
-			}
-		} else if (strcmp(section, "schedule") == 0 &&
-		    strcmp(k->value, "interval") == 0) {
-			if (ynode_duration(v, &conf->interval_s, e) == 0 &&
-			    conf->interval_s < 60)
-				yerr(e, v, "schedule.interval must be at "
-				    "least 1m");
-		} else if (strcmp(section, "backup") == 0 &&
-		    strcmp(k->value, "targets") == 0) {
-			config_backup(conf, v, e);
-		} else if (strcmp(section, "store") == 0 &&
-		    strcmp(k->value, "path") == 0) {
-			if (ynode_string(v, &s, e) == 0) {
-				if (*s != '/')
-					yerr(e, v, "store.path must be "
-					    "absolute");
-				free(conf->store_path);
-				conf->store_path = xstrdup(s);
-			}
-		} else if (strcmp(section, "alerts") == 0 &&
-		    strcmp(k->value, "syslog") == 0) {
-			if (ynode_bool(v, &b, e) == 0)
-				conf->alerts_syslog = b;
-		} else if (strcmp(section, "alerts") == 0 &&
-		    strcmp(k->value, "webhooks") == 0) {
-			/* Read by the daemon (alert.c); shape checked here. */
-			if (v->type != YNODE_SEQ)
-				yerr(e, v, "alerts.webhooks must be a list");
-		} else if (strcmp(section, "checks") == 0 &&
-		    strcmp(k->value, "disable") == 0) {
-			if (v->type != YNODE_SEQ) {
-				yerr(e, v, "checks.disable must be a list of "
-				    "check ids");
-				continue;
-			}
-			for (j = 0; j < v->nitems; j++) {
-				d = v->items[j];
-				if (d->type != YNODE_SCALAR ||
-				    policy_find_check(p, d->value) == NULL) {
-					yerr(e, d, "checks.disable: unknown "
-					    "check \"%s\"", d->type ==
-					    YNODE_SCALAR ? d->value : "?");
-					continue;
-				}
-				policy_find_check(p, d->value)->disabled = 1;
-				conf->disabled_checks = xreallocarray(
-				    conf->disabled_checks,
-				    conf->ndisabled_checks + 1, sizeof(char *));
-				conf->disabled_checks[
-				    conf->ndisabled_checks++] =
-				    xstrdup(d->value);
-			}
-		} else
-			yerr(e, k, "unknown key \"%s.%s\"", section, k->value);
+		if (!config_key(conf, p, section, map->items[i],
+		    map->items[i + 1], e))
+			yerr(e, map->items[i], "unknown key \"%s.%s\"",
+			    section, map->items[i]->value);
 	}
 }
 
@@ -230,7 +473,7 @@ static int
 config_known_section(struct policy *p, const char *name)
 {
 	static const char *const fixed[] = { "collector", "schedule",
-	    "backup", "alerts", "store", "checks", NULL };
+	    "backup", "alerts", "store", "checks", "daemon", NULL };
 	struct threshold	*t;
 	size_t			 i, len = strlen(name);
 
@@ -243,32 +486,43 @@ config_known_section(struct policy *p, const char *name)
 	return (0);
 }
 
-struct agent_conf *
-config_load(const char *path, int must_exist, struct policy *p,
-    struct yerrors *e)
+static struct agent_conf *
+config_defaults(void)
 {
 	struct agent_conf	*conf;
-	struct ytree		*t;
-	struct ynode		*r;
-	struct stat		 sb;
-	size_t			 i;
 
 	conf = xcalloc(1, sizeof *conf);
 	conf->interval_s = CONFIG_DEFAULT_INTERVAL;
 	conf->alerts_syslog = 1;
-	if (path == NULL)
-		return (conf);
-	if (stat(path, &sb) == -1 && errno == ENOENT && !must_exist)
-		return (conf);
-	conf->file = xstrdup(path);
-	if ((t = ytree_load(path, e)) == NULL)
-		return (conf);
+	conf->user = xstrdup(ISMS_USER);
+	conf->control_socket = xstrdup(RUNSTATEDIR "/isms-agent/control");
+	conf->collector_timeout_s = CONFIG_DEFAULT_COLLECTOR_TIMEOUT;
+	conf->jitter_s = CONFIG_DEFAULT_JITTER;
+	conf->run_at_start = 1;
+	conf->quiet_start = conf->quiet_end = conf->nightly = -1;
+	conf->max_defer_s = CONFIG_DEFAULT_MAX_DEFER;
+	conf->syslog_ident = xstrdup("isms-agentd");
+	conf->syslog_facility = LOG_DAEMON;
+	conf->summary_at = 9 * 60;
+	conf->flap_window = 10;
+	conf->flap_max_changes = 4;
+	conf->flap_stable_runs = 3;
+	return (conf);
+}
+
+static void
+config_apply(struct agent_conf *conf, struct ytree *t, struct policy *p,
+    struct yerrors *e)
+{
+	struct ynode	*r;
+	size_t		 i;
+
 	conf->tree = t;
 	if ((r = t->root) == NULL)
-		return (conf);
+		return;
 	if (r->type != YNODE_MAP) {
 		yerr(e, r, "the configuration must be a mapping");
-		return (conf);
+		return;
 	}
 	for (i = 0; i + 1 < r->nitems; i += 2) {
 		if (!config_known_section(p, r->items[i]->value)) {
@@ -278,6 +532,38 @@ config_load(const char *path, int must_exist, struct policy *p,
 		}
 		config_section(conf, p, r->items[i]->value, r->items[i + 1], e);
 	}
+}
+
+struct agent_conf *
+config_load(const char *path, int must_exist, struct policy *p,
+    struct yerrors *e)
+{
+	struct agent_conf	*conf;
+	struct ytree		*t;
+	struct stat		 sb;
+
+	conf = config_defaults();
+	if (path == NULL)
+		return (conf);
+	if (stat(path, &sb) == -1 && errno == ENOENT && !must_exist)
+		return (conf);
+	conf->file = xstrdup(path);
+	if ((t = ytree_load(path, e)) != NULL)
+		config_apply(conf, t, p, e);
+	return (conf);
+}
+
+struct agent_conf *
+config_load_buffer(const char *name, const char *buf, size_t len,
+    struct policy *p, struct yerrors *e)
+{
+	struct agent_conf	*conf;
+	struct ytree		*t;
+
+	conf = config_defaults();
+	conf->file = xstrdup(name);
+	if ((t = ytree_parse(name, buf, len, e)) != NULL)
+		config_apply(conf, t, p, e);
 	return (conf);
 }
 
@@ -302,5 +588,20 @@ config_free(struct agent_conf *conf)
 	free(conf->collector_url);
 	free(conf->collector_ca);
 	ytree_free(conf->tree);
+	free(conf->user);
+	free(conf->control_socket);
+	free(conf->control_group);
+	free(conf->syslog_ident);
+	if (conf->remote_syslog != NULL) {
+		free(conf->remote_syslog->host);
+		free(conf->remote_syslog->port);
+		free(conf->remote_syslog->ca);
+		free(conf->remote_syslog);
+	}
+	for (i = 0; i < conf->nwebhooks; i++) {
+		free(conf->webhooks[i].url);
+		free(conf->webhooks[i].ca);
+	}
+	free(conf->webhooks);
 	free(conf);
 }

@@ -173,6 +173,65 @@ test_missing_file(void **state)
 	policy_free(p);
 }
 
+static void
+test_daemon_keys(void **state)
+{
+	struct yerrors		 e = { NULL, 0 };
+	struct policy		*p = builtin();
+	struct agent_conf	*c;
+
+	write_config(
+	    "daemon:\n"
+	    "  user: nobody\n"
+	    "  control_socket: /tmp/x/control\n"
+	    "  collector_timeout: 30s\n"
+	    "schedule:\n"
+	    "  interval: 2s\n"
+	    "  jitter: 0s\n"
+	    "  quiet_hours: 22:00-06:30\n"
+	    "  nightly: \"02:15\"\n"
+	    "alerts:\n"
+	    "  syslog_facility: local3\n"
+	    "  summary_at: never\n"
+	    "  flap: {window: 6, max_changes: 3, stable_runs: 2}\n"
+	    "  remote_syslog: {host: 127.0.0.1, port: 6514, tls: true}\n"
+	    "  webhooks:\n"
+	    "    - {url: 'https://hooks.slack.com/services/x', format: slack}\n"
+	    "    - {url: 'http://127.0.0.1:8080/t', format: teams, "
+	    "rate_limit: 10}\n");
+	c = config_load(path, 1, p, &e);
+	assert_int_equal(e.n, 0);
+	assert_string_equal(c->user, "nobody");
+	assert_int_equal(c->collector_timeout_s, 30);
+	assert_int_equal(c->interval_s, 2);
+	assert_int_equal(c->quiet_start, 22 * 60);
+	assert_int_equal(c->quiet_end, 6 * 60 + 30);
+	assert_int_equal(c->nightly, 2 * 60 + 15);
+	assert_int_equal(c->summary_at, -1);
+	assert_int_equal(c->flap_window, 6);
+	assert_string_equal(c->remote_syslog->port, "6514");
+	assert_int_equal(c->nwebhooks, 2);
+	assert_int_equal(c->webhooks[1].format, WEBHOOK_TEAMS);
+	assert_int_equal(c->webhooks[1].rate_per_hour, 10);
+	config_free(c);
+	unlink(path);
+
+	write_config(
+	    "schedule: {quiet_hours: 'late', nightly: '25:00'}\n"
+	    "alerts:\n"
+	    "  syslog_facility: kern\n"
+	    "  webhooks: [{url: 'http://example.org/x', format: discord}]\n");
+	c = config_load(path, 1, p, &e);
+	assert_true(has_error(&e, ":1:25: quiet_hours must be HH:MM-HH:MM"));
+	assert_true(has_error(&e, ":1:42: expected a time of day HH:MM"));
+	assert_true(has_error(&e, ":3:20: unknown syslog facility"));
+	assert_true(has_error(&e, ":4:20: webhook url must be https://"));
+	yerrors_clear(&e);
+	config_free(c);
+	policy_free(p);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -180,6 +239,7 @@ main(void)
 		cmocka_unit_test(test_contract_example),
 		cmocka_unit_test(test_errors_name_lines),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_daemon_keys),
 	};
 	return (cmocka_run_group_tests(tests, NULL, NULL));
 }
