@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "agentd.h"
+#include "unit.h"
 
 static char path[] = "/tmp/test_config.XXXXXX";
 
@@ -50,17 +51,6 @@ builtin(void)
 	policy_load_buffer(p, "t.yaml", text, strlen(text), &e);
 	assert_int_equal(e.n, 0);
 	return (p);
-}
-
-static int
-has_error(struct yerrors *e, const char *needle)
-{
-	size_t	i;
-
-	for (i = 0; i < e->n; i++)
-		if (strstr(e->msgs[i], needle) != NULL)
-			return (1);
-	return (0);
 }
 
 static void
@@ -135,13 +125,14 @@ test_errors_name_lines(void **state)
 	    "  disable: [no.such.check]\n");
 	c = config_load(path, 1, p, &e);
 	assert_int_equal(e.n, 5);
-	assert_true(has_error(&e, ":2:13: invalid duration \"soon\""));
-	assert_true(has_error(&e, ":3:3: unknown key "
+	assert_true(unit_has_error(&e, ":2:13: invalid duration \"soon\""));
+	assert_true(unit_has_error(&e, ":3:3: unknown key "
 	    "\"screen_lock.max_idel\""));
-	assert_true(has_error(&e, ":4:1: unknown section \"scheduel\""));
-	assert_true(has_error(&e, ":9:13: backup target x needs an absolute "
+	assert_true(unit_has_error(&e, ":4:1: unknown section \"scheduel\""));
+	assert_true(unit_has_error(&e,
+	    ":9:13: backup target x needs an absolute "
 	    "path"));
-	assert_true(has_error(&e, ":11:13: checks.disable: unknown check "
+	assert_true(unit_has_error(&e, ":11:13: checks.disable: unknown check "
 	    "\"no.such.check\""));
 	/* The threshold kept its default. */
 	assert_int_equal(json_integer_value(policy_find_threshold(p,
@@ -222,10 +213,11 @@ test_daemon_keys(void **state)
 	    "  syslog_facility: kern\n"
 	    "  webhooks: [{url: 'http://example.org/x', format: discord}]\n");
 	c = config_load(path, 1, p, &e);
-	assert_true(has_error(&e, ":1:25: quiet_hours must be HH:MM-HH:MM"));
-	assert_true(has_error(&e, ":1:42: expected a time of day HH:MM"));
-	assert_true(has_error(&e, ":3:20: unknown syslog facility"));
-	assert_true(has_error(&e, ":4:20: webhook url must be https://"));
+	assert_true(unit_has_error(&e,
+	    ":1:25: quiet_hours must be HH:MM-HH:MM"));
+	assert_true(unit_has_error(&e, ":1:42: expected a time of day HH:MM"));
+	assert_true(unit_has_error(&e, ":3:20: unknown syslog facility"));
+	assert_true(unit_has_error(&e, ":4:20: webhook url must be https://"));
 	yerrors_clear(&e);
 	config_free(c);
 	policy_free(p);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "collector.h"
+#include "unit.h"
 
 extern const struct collector collector_disk;
 
@@ -19,35 +20,13 @@ extern const struct collector collector_disk;
 static json_t *
 collect(const char *name)
 {
-	struct collector_ctx	 ctx;
-	char			 root[1024];
-
-	snprintf(root, sizeof root, "%s/%s/root", FIXTURES, name);
-	memset(&ctx, 0, sizeof ctx);
-	ctx.root = root;
-	ctx.now = 1795317600;	/* 2026-11-22T02:00:00Z */
-	ctx.live = 0;
-	return (collector_disk.collect(&ctx));
+	return (unit_collect(&collector_disk, name, UNIT_NOW));
 }
 
 static const char *
 str(json_t *obj, const char *key)
 {
 	return (json_string_value(json_object_get(obj, key)));
-}
-
-/* The element of array arr named name, or NULL. */
-static json_t *
-named(json_t *arr, const char *name)
-{
-	json_t	*v;
-	size_t	 i;
-
-	json_array_foreach(arr, i, v) {
-		if (strcmp(str(v, "name"), name) == 0)
-			return (v);
-	}
-	return (NULL);
 }
 
 /* Is the mount's "encrypted" present and equal to want? */
@@ -101,17 +80,17 @@ test_lvm_on_luks(void **state)
 	    "separate")));
 
 	m = json_object_get(d, "mounts");
-	assert_true(json_is_true(json_object_get(named(m, "/boot"),
+	assert_true(json_is_true(json_object_get(unit_named(m, "/boot"),
 	    "exempt")));
-	assert_encrypted(named(m, "/boot/efi"), 0);
-	assert_null(named(m, "/snap/core22/1380"));	/* squashfs */
-	assert_null(named(m, "/mnt/nas"));		/* nfs4 */
-	assert_null(named(m, "/run"));			/* tmpfs */
+	assert_encrypted(unit_named(m, "/boot/efi"), 0);
+	assert_null(unit_named(m, "/snap/core22/1380"));	/* squashfs */
+	assert_null(unit_named(m, "/mnt/nas"));			/* nfs4 */
+	assert_null(unit_named(m, "/run"));			/* tmpfs */
 	assert_int_equal(json_array_size(m), 4);
 
 	/* The bind mount is a data filesystem on the same device. */
 	assert_int_equal(json_array_size(json_object_get(d, "data")), 1);
-	m = named(json_object_get(d, "data"), "/var/www");
+	m = unit_named(json_object_get(d, "data"), "/var/www");
 	assert_encrypted(m, 1);
 	assert_string_equal(str(m, "fsroot"), "/srv/www");
 
@@ -199,7 +178,7 @@ test_btrfs_luks(void **state)
 	assert_string_equal(str(home, "name"), "/home");
 	assert_string_equal(str(json_array_get(json_object_get(home,
 	    "chain"), 0), "name"), "dm-0");
-	assert_encrypted(named(json_object_get(d, "data"), "/var/log"), 1);
+	assert_encrypted(unit_named(json_object_get(d, "data"), "/var/log"), 1);
 	sw = json_array_get(json_object_get(json_object_get(d, "swap"),
 	    "devices"), 0);
 	assert_string_equal(str(sw, "kind"), "file");
@@ -305,13 +284,13 @@ test_verity(void **state)
 	assert_string_equal(str(json_array_get(json_object_get(root,
 	    "chain"), 0), "dm_uuid_prefix"), "CRYPT-VERITY");
 	data = json_object_get(d, "data");
-	var = named(data, "/var");
+	var = unit_named(data, "/var");
 	assert_encrypted(var, 1);
 	assert_string_equal(str(json_array_get(json_object_get(var,
 	    "chain"), 0), "kind"), "dm");
 	assert_string_equal(str(json_array_get(json_object_get(var,
 	    "chain"), 0), "dm_uuid_prefix"), "");
-	assert_encrypted(named(data, "/srv"), 0);
+	assert_encrypted(unit_named(data, "/srv"), 0);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(d,
 	    "swap"), "count")), 0);
 	json_decref(d);

@@ -16,20 +16,14 @@
 #include <cmocka.h>
 
 #include "collector.h"
+#include "unit.h"
 
 extern const struct collector collector_inventory;
 
 static json_t *
-collect(const char *fixture)
+collect(const char *name)
 {
-	struct collector_ctx	 ctx;
-	char			 root[1024];
-
-	snprintf(root, sizeof root, "%s/%s/root", FIXTURES, fixture);
-	memset(&ctx, 0, sizeof ctx);
-	ctx.root = root;
-	ctx.now = 1795312800;	/* 2026-11-22T02:00:00Z */
-	return (collector_inventory.collect(&ctx));
+	return (unit_collect(&collector_inventory, name, UNIT_NOW));
 }
 
 static const char *
@@ -160,7 +154,7 @@ test_live(void **state)
 	memset(&ctx, 0, sizeof ctx);
 	ctx.root = "";
 	ctx.live = 1;
-	ctx.now = 1795312800;
+	ctx.now = UNIT_NOW;
 	f = collector_inventory.collect(&ctx);
 	assert_non_null(str(f, "kernel", "release"));
 	assert_non_null(str(f, "hostname", "name"));

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "collector.h"
+#include "unit.h"
 
 extern const struct collector collector_logging;
 
@@ -24,38 +25,13 @@ extern const struct collector collector_logging;
 static json_t *
 collect_root(const char *root)
 {
-	struct collector_ctx	 ctx;
-
-	memset(&ctx, 0, sizeof ctx);
-	ctx.root = root;
-	ctx.now = 1795317600;	/* 2026-11-22T02:00:00Z */
-	return (collector_logging.collect(&ctx));
+	return (unit_collect_root(&collector_logging, root, UNIT_NOW));
 }
 
 static json_t *
 collect(const char *name)
 {
-	char	root[1024];
-
-	snprintf(root, sizeof root, "%s/%s/root", FIXTURES, name);
-	return (collect_root(root));
-}
-
-static int
-is_true(json_t *o, const char *key)
-{
-	json_t	*v = json_object_get(o, key);
-
-	if (v == NULL)
-		fail_msg("no %s (error: %s)", key, json_string_value(
-		    json_object_get(o, "_error")));
-	return (json_is_true(v));
-}
-
-static const char *
-str(json_t *o, const char *key)
-{
-	return (json_string_value(json_object_get(o, key)));
+	return (unit_collect(&collector_logging, name, UNIT_NOW));
 }
 
 static json_t *
@@ -71,11 +47,11 @@ test_journal_persistent(void **state)
 	json_t	*j = json_object_get(f, "journald");
 
 	/* Debian's journald.conf: Storage= commented out, so auto. */
-	assert_string_equal(str(j, "storage"), "auto");
-	assert_true(is_true(j, "var_log_journal"));
-	assert_true(is_true(j, "persistent"));
-	assert_false(is_true(json_object_get(f, "auditd"), "installed"));
-	assert_false(is_true(json_object_get(f, "forwarding"),
+	assert_string_equal(unit_string(j, "storage"), "auto");
+	assert_true(unit_bool(j, "var_log_journal"));
+	assert_true(unit_bool(j, "persistent"));
+	assert_false(unit_bool(json_object_get(f, "auditd"), "installed"));
+	assert_false(unit_bool(json_object_get(f, "forwarding"),
 	    "configured"));
 	json_decref(f);
 }
@@ -87,12 +63,12 @@ test_volatile(void **state)
 	json_t	*j = json_object_get(f, "journald");
 
 	/* The /etc drop-in (50-) overrides the vendor one (10-). */
-	assert_string_equal(str(j, "storage"), "volatile");
-	assert_true(is_true(j, "var_log_journal"));
-	assert_false(is_true(j, "persistent"));
+	assert_string_equal(unit_string(j, "storage"), "volatile");
+	assert_true(unit_bool(j, "var_log_journal"));
+	assert_false(unit_bool(j, "persistent"));
 	assert_int_equal(json_integer_value(json_object_get(f,
 	    "syslog_var_log_count")), 0);
-	assert_false(is_true(syslogd(f, 0), "installed"));
+	assert_false(unit_bool(syslogd(f, 0), "installed"));
 	json_decref(f);
 }
 
@@ -102,21 +78,21 @@ test_auditd_rsyslog(void **state)
 	json_t	*f = collect("logging-auditd"), *a, *r, *fw, *t;
 
 	a = json_object_get(f, "auditd");
-	assert_true(is_true(a, "enabled"));
+	assert_true(unit_bool(a, "enabled"));
 	/* Debian's audit.rules has no -w/-a; 50-identity.rules has 5. */
 	assert_int_equal(json_integer_value(json_object_get(a,
 	    "rules_count")), 5);
 	assert_int_equal(json_integer_value(json_object_get(a,
 	    "rules_files")), 3);
-	assert_true(is_true(a, "immutable"));
-	assert_string_equal(str(a, "max_log_file_action"), "ROTATE");
+	assert_true(unit_bool(a, "immutable"));
+	assert_string_equal(unit_string(a, "max_log_file_action"), "ROTATE");
 
 	/* No /var/log/journal: auto is volatile, rsyslog keeps the logs. */
-	assert_false(is_true(json_object_get(f, "journald"), "persistent"));
+	assert_false(unit_bool(json_object_get(f, "journald"), "persistent"));
 	r = syslogd(f, 0);
-	assert_string_equal(str(r, "name"), "rsyslog");
-	assert_true(is_true(r, "enabled"));
-	assert_true(is_true(r, "writes_var_log"));
+	assert_string_equal(unit_string(r, "name"), "rsyslog");
+	assert_true(unit_bool(r, "enabled"));
+	assert_true(unit_bool(r, "writes_var_log"));
 	assert_int_equal(json_integer_value(json_object_get(f,
 	    "syslog_var_log_count")), 1);
 
@@ -124,25 +100,12 @@ test_auditd_rsyslog(void **state)
 	fw = json_object_get(r, "forwarding");
 	assert_int_equal(json_array_size(fw), 2);
 	t = json_array_get(fw, 0);
-	assert_string_equal(str(t, "name"), "logs.example.org:6514");
-	assert_string_equal(str(t, "protocol"), "tcp");
+	assert_string_equal(unit_string(t, "name"), "logs.example.org:6514");
+	assert_string_equal(unit_string(t, "protocol"), "tcp");
 	t = json_array_get(fw, 1);
-	assert_string_equal(str(t, "name"), "siem.example.org:514");
-	assert_true(is_true(json_object_get(f, "forwarding"), "configured"));
+	assert_string_equal(unit_string(t, "name"), "siem.example.org:514");
+	assert_true(unit_bool(json_object_get(f, "forwarding"), "configured"));
 	json_decref(f);
-}
-
-/* Writes text to root/path; directories must exist. */
-static void
-put(const char *root, const char *path, const char *text)
-{
-	char	 full[1200];
-	FILE	*fp;
-
-	snprintf(full, sizeof full, "%s%s", root, path);
-	assert_non_null(fp = fopen(full, "w"));
-	fputs(text, fp);
-	fclose(fp);
 }
 
 static void
@@ -165,26 +128,24 @@ test_tmp_layouts(void **state)
 		"/etc/syslog-ng", "/lib", "/lib/systemd", "/lib/systemd/system",
 		NULL
 	};
-	char	 tmp[] = "/tmp/test_logging.XXXXXX", cmd[1300];
-	char	 full[1200];
+	char	*tmp = unit_tmpdir("test_logging"), full[1200];
 	json_t	*f, *s;
 
-	assert_non_null(mkdtemp(tmp));
 	mkdirs(tmp, dirs);
-	put(tmp, "/etc/systemd/journald.conf",
+	unit_put(tmp, "/etc/systemd/journald.conf",
 	    "[Journal]\nStorage=persistent\nMaxRetentionSec=90d\n");
 	/* A drop-in linked to /dev/null is masked and ignored. */
 	snprintf(full, sizeof full,
 	    "%s/etc/systemd/journald.conf.d/none.conf", tmp);
 	assert_int_equal(symlink("/dev/null", full), 0);
-	put(tmp, "/lib/systemd/system/syslog-ng.service",
+	unit_put(tmp, "/lib/systemd/system/syslog-ng.service",
 	    "[Service]\nExecStart=/usr/sbin/syslog-ng -F\n");
 	snprintf(full, sizeof full,
 	    "%s/etc/systemd/system/multi-user.target.wants/syslog-ng.service",
 	    tmp);
 	assert_int_equal(symlink("/lib/systemd/system/syslog-ng.service",
 	    full), 0);
-	put(tmp, "/etc/syslog-ng/syslog-ng.conf",
+	unit_put(tmp, "/etc/syslog-ng/syslog-ng.conf",
 	    "@version: 3.38\n"
 	    "source s_net { network(ip(0.0.0.0) port(514)); };\n"
 	    "destination d_auth { file(\"/var/log/auth.log\"); };\n"
@@ -192,21 +153,20 @@ test_tmp_layouts(void **state)
 	    "destination d_central { network(\"central.example.org\" "
 	    "transport(\"tls\") port(6514)); };\n");
 	f = collect_root(tmp);
-	assert_true(is_true(json_object_get(f, "journald"), "persistent"));
+	assert_true(unit_bool(json_object_get(f, "journald"), "persistent"));
 	assert_int_equal(json_integer_value(json_object_get(
 	    json_object_get(f, "journald"), "max_retention_s")), 90 * 86400);
 	s = syslogd(f, 1);
-	assert_string_equal(str(s, "name"), "syslog-ng");
-	assert_true(is_true(s, "enabled"));
-	assert_true(is_true(s, "writes_var_log"));
+	assert_string_equal(unit_string(s, "name"), "syslog-ng");
+	assert_true(unit_bool(s, "enabled"));
+	assert_true(unit_bool(s, "writes_var_log"));
 	/* The receiving network() source and the comment do not count. */
 	assert_int_equal(json_array_size(json_object_get(s, "forwarding")), 1);
-	assert_string_equal(str(json_array_get(json_object_get(s,
+	assert_string_equal(unit_string(json_array_get(json_object_get(s,
 	    "forwarding"), 0), "name"), "central.example.org:6514");
 	json_decref(f);
 
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-	assert_int_equal(system(cmd), 0);
+	unit_rmtree(tmp);
 }
 
 int

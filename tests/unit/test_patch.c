@@ -20,88 +20,26 @@
 
 #include "aptlists.h"
 #include "collector.h"
+#include "unit.h"
 
 extern const struct collector collector_patch;
-
-#define NOW	1795312800	/* 2026-11-22T02:00:00Z */
 
 static char	tmp[] = "/tmp/test_patch.XXXXXX";
 
 static json_t *
-collect_root(const char *root)
-{
-	struct collector_ctx	ctx;
-
-	memset(&ctx, 0, sizeof ctx);
-	ctx.root = root;
-	ctx.now = NOW;
-	ctx.live = 0;
-	return (collector_patch.collect(&ctx));
-}
-
-static json_t *
 collect(const char *name)
 {
-	char	root[512];
-
-	snprintf(root, sizeof root, "%s/%s/root", FIXTURES, name);
-	return (collect_root(root));
+	return (unit_collect(&collector_patch, name, UNIT_NOW));
 }
 
 /* Copy a fixture to tmp/name, run a shell command in its root. */
 static json_t *
 collect_copy(const char *name, const char *cmd)
 {
-	char	buf[2048], root[512];
+	char	root[512];
 
-	snprintf(root, sizeof root, "%s/%s/root", tmp, name);
-	snprintf(buf, sizeof buf, "rm -rf %s/%s && cp -a %s/%s %s/ && "
-	    "cd %s && %s", tmp, name, FIXTURES, name, tmp, root, cmd);
-	assert_int_equal(system(buf), 0);
-	return (collect_root(root));
-}
-
-static json_t *
-get(json_t *o, const char *path)
-{
-	char	*p, *s, *tok;
-	json_t	*v = o;
-
-	p = s = strdup(path);
-	while ((tok = strsep(&s, ".")) != NULL && v != NULL)
-		v = json_object_get(v, tok);
-	free(p);
-	return (v);
-}
-
-static int64_t
-geti(json_t *o, const char *path)
-{
-	json_t	*v = get(o, path);
-
-	if (!json_is_integer(v))
-		fail_msg("%s is not an integer", path);
-	return (json_integer_value(v));
-}
-
-static const char *
-gets_(json_t *o, const char *path)
-{
-	json_t	*v = get(o, path);
-
-	if (!json_is_string(v))
-		fail_msg("%s is not a string", path);
-	return (json_string_value(v));
-}
-
-static int
-getb(json_t *o, const char *path)
-{
-	json_t	*v = get(o, path);
-
-	if (!json_is_boolean(v))
-		fail_msg("%s is not a boolean", path);
-	return (json_is_true(v));
+	unit_copy_fixture(tmp, name, cmd, root, sizeof root);
+	return (unit_collect_root(&collector_patch, root, UNIT_NOW));
 }
 
 static int
@@ -129,33 +67,33 @@ test_uptodate(void **state)
 
 	(void)state;
 	f = collect("patch-uptodate");
-	assert_null(get(f, "_error"));
-	assert_string_equal(gets_(f, "manager"), "dpkg");
-	assert_int_equal(geti(f, "installed_count"), 10);
-	assert_null(get(f, "updates._error"));
-	assert_int_equal(geti(f, "updates.pending_count"), 0);
-	assert_int_equal(geti(f, "updates.security_pending_count"), 0);
-	assert_int_equal(json_array_size(get(f, "updates.lists")), 3);
-	assert_int_equal(json_array_size(get(f, "updates.pending")), 0);
+	assert_null(unit_path(f, "_error"));
+	assert_string_equal(unit_string(f, "manager"), "dpkg");
+	assert_int_equal(unit_int(f, "installed_count"), 10);
+	assert_null(unit_path(f, "updates._error"));
+	assert_int_equal(unit_int(f, "updates.pending_count"), 0);
+	assert_int_equal(unit_int(f, "updates.security_pending_count"), 0);
+	assert_int_equal(json_array_size(unit_path(f, "updates.lists")), 3);
+	assert_int_equal(json_array_size(unit_path(f, "updates.pending")), 0);
 	/* The stamp exists: its time is the refresh time. */
-	assert_non_null(strstr(gets_(f, "metadata.method"),
+	assert_non_null(strstr(unit_string(f, "metadata.method"),
 	    "update-success-stamp"));
 	/* 2026-11-20 06:25:09 (End-Date), read as UTC. */
-	assert_int_equal(geti(f, "history.last_upgrade_at"), 1795155909);
-	assert_int_equal(geti(f, "history.last_upgrade_age_s"),
-	    NOW - 1795155909);
-	assert_false(getb(f, "reboot.required"));
-	assert_string_equal(gets_(f, "kernels.newest_installed"),
+	assert_int_equal(unit_int(f, "history.last_upgrade_at"), 1795155909);
+	assert_int_equal(unit_int(f, "history.last_upgrade_age_s"),
+	    UNIT_NOW - 1795155909);
+	assert_false(unit_bool(f, "reboot.required"));
+	assert_string_equal(unit_string(f, "kernels.newest_installed"),
 	    "6.1.0-56-amd64");
-	assert_non_null(strstr(gets_(f, "kernels._na"), "live host"));
-	assert_true(getb(f, "unattended.installed"));
-	assert_true(getb(f, "unattended.update_lists"));
-	assert_true(getb(f, "unattended.unattended_upgrade"));
-	assert_true(getb(f, "unattended.security_origin"));
-	assert_true(getb(f, "unattended.scheduled"));
-	assert_string_equal(gets_(f, "os.codename"), "bookworm");
-	assert_string_equal(gets_(f, "os.eol_date"), "2028-06-30");
-	assert_true(geti(f, "os.days_to_eol") > 500);
+	assert_non_null(strstr(unit_string(f, "kernels._na"), "live host"));
+	assert_true(unit_bool(f, "unattended.installed"));
+	assert_true(unit_bool(f, "unattended.update_lists"));
+	assert_true(unit_bool(f, "unattended.unattended_upgrade"));
+	assert_true(unit_bool(f, "unattended.security_origin"));
+	assert_true(unit_bool(f, "unattended.scheduled"));
+	assert_string_equal(unit_string(f, "os.codename"), "bookworm");
+	assert_string_equal(unit_string(f, "os.eol_date"), "2028-06-30");
+	assert_true(unit_int(f, "os.days_to_eol") > 500);
 	json_decref(f);
 }
 
@@ -167,29 +105,33 @@ test_security_pending(void **state)
 
 	(void)state;
 	f = collect("patch-security-pending");
-	assert_int_equal(geti(f, "updates.pending_count"), 2);
-	assert_int_equal(geti(f, "updates.security_pending_count"), 2);
-	p = get(f, "updates.pending");
+	assert_int_equal(unit_int(f, "updates.pending_count"), 2);
+	assert_int_equal(unit_int(f, "updates.security_pending_count"), 2);
+	p = unit_path(f, "updates.pending");
 	assert_int_equal(json_array_size(p), 2);
-	assert_string_equal(gets_(json_array_get(p, 0), "name"), "libssl3");
-	assert_string_equal(gets_(json_array_get(p, 1), "name"), "openssl");
+	assert_string_equal(unit_string(json_array_get(p, 0), "name"),
+	    "libssl3");
+	assert_string_equal(unit_string(json_array_get(p, 1), "name"),
+	    "openssl");
 	for (i = 0; i < 2; i++) {
-		assert_string_equal(gets_(json_array_get(p, i), "installed"),
+		assert_string_equal(unit_string(json_array_get(p, i),
+		    "installed"),
 		    "3.0.20-1~deb12u2");
-		assert_string_equal(gets_(json_array_get(p, i), "candidate"),
+		assert_string_equal(unit_string(json_array_get(p, i),
+		    "candidate"),
 		    "3.0.22-1~deb12u2");
-		assert_true(getb(json_array_get(p, i), "security"));
-		assert_string_equal(gets_(json_array_get(p, i), "suite"),
+		assert_true(unit_bool(json_array_get(p, i), "security"));
+		assert_string_equal(unit_string(json_array_get(p, i), "suite"),
 		    "oldstable-security");
 	}
 
 	/* The same lists compressed with lz4 give the same answer. */
 	lz = collect("patch-lz4-lists");
-	assert_null(get(lz, "updates._error"));
-	assert_true(json_equal(get(lz, "updates.pending"), p));
-	assert_int_equal(geti(lz, "updates.list_entries"),
-	    geti(f, "updates.list_entries"));
-	assert_non_null(strstr(gets_(json_array_get(get(lz,
+	assert_null(unit_path(lz, "updates._error"));
+	assert_true(json_equal(unit_path(lz, "updates.pending"), p));
+	assert_int_equal(unit_int(lz, "updates.list_entries"),
+	    unit_int(f, "updates.list_entries"));
+	assert_non_null(strstr(unit_string(json_array_get(unit_path(lz,
 	    "updates.lists"), 0), "name"), ".lz4"));
 	json_decref(lz);
 	json_decref(f);
@@ -202,10 +144,10 @@ test_no_lists(void **state)
 
 	(void)state;
 	f = collect("patch-no-lists");
-	assert_non_null(strstr(gets_(f, "updates._error"),
+	assert_non_null(strstr(unit_string(f, "updates._error"),
 	    "no package lists in /var/lib/apt/lists"));
-	assert_null(get(f, "updates.security_pending_count"));
-	assert_non_null(get(f, "metadata._error"));
+	assert_null(unit_path(f, "updates.security_pending_count"));
+	assert_non_null(unit_path(f, "metadata._error"));
 	json_decref(f);
 }
 
@@ -216,16 +158,16 @@ test_eol(void **state)
 
 	(void)state;
 	f = collect("patch-eol");
-	assert_string_equal(gets_(f, "os.version_id"), "10");
-	assert_string_equal(gets_(f, "os.eol_date"), "2024-06-30");
-	assert_true(geti(f, "os.days_to_eol") < 0);
-	assert_false(getb(f, "os.supported"));
+	assert_string_equal(unit_string(f, "os.version_id"), "10");
+	assert_string_equal(unit_string(f, "os.eol_date"), "2024-06-30");
+	assert_true(unit_int(f, "os.days_to_eol") < 0);
+	assert_false(unit_bool(f, "os.supported"));
 	json_decref(f);
 
 	/* A release missing from the table is an error, never a pass. */
 	f = collect_copy("patch-uptodate", "sed -i 's/VERSION_ID=\"12\"/"
 	    "VERSION_ID=\"99\"/' etc/os-release");
-	assert_non_null(strstr(gets_(f, "os._error"), "debian 99"));
+	assert_non_null(strstr(unit_string(f, "os._error"), "debian 99"));
 	json_decref(f);
 }
 
@@ -237,10 +179,10 @@ test_reboot(void **state)
 	(void)state;
 	f = collect_copy("patch-reboot-required",
 	    "touch -d 2026-11-10T02:00:00Z run/reboot-required");
-	assert_true(getb(f, "reboot.required"));
-	assert_true(getb(f, "reboot.flag_file"));
-	assert_int_equal(geti(f, "reboot.age_s"), 12 * 86400);
-	pk = get(f, "reboot.packages");
+	assert_true(unit_bool(f, "reboot.required"));
+	assert_true(unit_bool(f, "reboot.flag_file"));
+	assert_int_equal(unit_int(f, "reboot.age_s"), 12 * 86400);
+	pk = unit_path(f, "reboot.packages");
 	assert_int_equal(json_array_size(pk), 1);
 	assert_string_equal(json_string_value(json_array_get(pk, 0)),
 	    "linux-image-6.1.0-56-amd64");
@@ -256,7 +198,7 @@ test_stale_metadata(void **state)
 	f = collect_copy("patch-stale-metadata",
 	    "touch -d 2026-11-01T02:00:00Z var/lib/apt/lists/* "
 	    "var/lib/apt/periodic/update-success-stamp");
-	assert_int_equal(geti(f, "metadata.lists_age_s"), 21 * 86400);
+	assert_int_equal(unit_int(f, "metadata.lists_age_s"), 21 * 86400);
 	json_decref(f);
 
 	/* No stamp (apt.systemd.daily never ran): the newest Release. */
@@ -264,8 +206,8 @@ test_stale_metadata(void **state)
 	    "rm var/lib/apt/periodic/update-success-stamp && "
 	    "touch -d 2026-11-01T02:00:00Z var/lib/apt/lists/* && "
 	    "touch -d 2026-11-15T02:00:00Z var/lib/apt/lists/*updates_InRelease");
-	assert_int_equal(geti(f, "metadata.lists_age_s"), 7 * 86400);
-	assert_non_null(strstr(gets_(f, "metadata.method"), "Release"));
+	assert_int_equal(unit_int(f, "metadata.lists_age_s"), 7 * 86400);
+	assert_non_null(strstr(unit_string(f, "metadata.method"), "Release"));
 	json_decref(f);
 }
 
@@ -278,7 +220,7 @@ test_bad_lists(void **state)
 	/* An xz list is refused by name, not ignored. */
 	f = collect_copy("patch-uptodate", "xz -k var/lib/apt/lists/"
 	    "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages");
-	assert_non_null(strstr(gets_(f, "updates._error"),
+	assert_non_null(strstr(unit_string(f, "updates._error"),
 	    "bookworm_main_binary-amd64_Packages.xz: .xz compression"));
 	json_decref(f);
 
@@ -286,7 +228,7 @@ test_bad_lists(void **state)
 	f = collect_copy("patch-lz4-lists", "f=var/lib/apt/lists/"
 	    "deb.debian.org_debian-security_dists_bookworm-security_main_"
 	    "binary-amd64_Packages.lz4 && head -c 500 $f > x && mv x $f");
-	assert_non_null(strstr(gets_(f, "updates._error"),
+	assert_non_null(strstr(unit_string(f, "updates._error"),
 	    "bookworm-security_main_binary-amd64_Packages.lz4: truncated"));
 	json_decref(f);
 
@@ -294,7 +236,7 @@ test_bad_lists(void **state)
 	f = collect_copy("patch-security-pending", "cd var/lib/apt/lists && "
 	    "sed -i 's/^Suite: .*/&\\nNotAutomatic: yes/' "
 	    "*security*InRelease");
-	assert_int_equal(geti(f, "updates.pending_count"), 0);
+	assert_int_equal(unit_int(f, "updates.pending_count"), 0);
 	json_decref(f);
 }
 
@@ -308,27 +250,27 @@ test_aptconf(void **state)
 	f = collect_copy("patch-uptodate", "printf 'APT {\\n Periodic {\\n"
 	    "  Unattended-Upgrade \"0\"; // off\\n };\\n};\\n' > "
 	    "etc/apt/apt.conf.d/99local");
-	assert_false(getb(f, "unattended.unattended_upgrade"));
-	assert_true(getb(f, "unattended.update_lists"));
+	assert_false(unit_bool(f, "unattended.unattended_upgrade"));
+	assert_true(unit_bool(f, "unattended.update_lists"));
 	json_decref(f);
 
 	/* Files apt ignores do not count. */
 	f = collect_copy("patch-uptodate", "printf 'APT::Periodic::"
 	    "Unattended-Upgrade \"0\";\\n' > etc/apt/apt.conf.d/99local.bak");
-	assert_true(getb(f, "unattended.unattended_upgrade"));
+	assert_true(unit_bool(f, "unattended.unattended_upgrade"));
 	json_decref(f);
 
 	/* No security origin left in the patterns. */
 	f = collect_copy("patch-uptodate", "sed -i '/Security/d' "
 	    "etc/apt/apt.conf.d/50unattended-upgrades");
-	assert_false(getb(f, "unattended.security_origin"));
-	assert_true(geti(f, "unattended.origin_patterns") >= 1);
+	assert_false(unit_bool(f, "unattended.security_origin"));
+	assert_true(unit_int(f, "unattended.origin_patterns") >= 1);
 	json_decref(f);
 
 	/* The timer masked: nothing runs the periodic job. */
 	f = collect_copy("patch-uptodate", "rm etc/systemd/system/"
 	    "timers.target.wants/apt-daily-upgrade.timer");
-	assert_false(getb(f, "unattended.scheduled"));
+	assert_false(unit_bool(f, "unattended.scheduled"));
 	json_decref(f);
 }
 
@@ -345,7 +287,7 @@ test_history(void **state)
 	    "2026f-0+deb12u1\\n2026-11-02 10:00:03 status installed "
 	    "tzdata:all 2026f-0+deb12u1\\n2026-11-03 11:00:00 "
 	    "status half-configured x:all 1\\n' > var/log/dpkg.log");
-	assert_int_equal(geti(f, "history.last_upgrade_at"),
+	assert_int_equal(unit_int(f, "history.last_upgrade_at"),
 	    1793613603);	/* 2026-11-02T10:00:03Z */
 	json_decref(f);
 
@@ -353,12 +295,12 @@ test_history(void **state)
 	f = collect_copy("patch-uptodate", "printf '\\nStart-Date: "
 	    "2026-11-21  09:00:00\\nRemove: x:amd64 (1)\\nEnd-Date: "
 	    "2026-11-21  09:00:01\\n' >> var/log/apt/history.log");
-	assert_int_equal(geti(f, "history.last_upgrade_at"), 1795155909);
+	assert_int_equal(unit_int(f, "history.last_upgrade_at"), 1795155909);
 	json_decref(f);
 
 	/* Nothing at all: an error, not an old date. */
 	f = collect_copy("patch-uptodate", "rm var/log/apt/history.log");
-	assert_non_null(get(f, "history._error"));
+	assert_non_null(unit_path(f, "history._error"));
 	json_decref(f);
 }
 

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "agentd.h"
+#include "unit.h"
 
 static const char *good =
 "thresholds:\n"
@@ -29,17 +30,6 @@ static void
 load(struct policy *p, const char *text, struct yerrors *e)
 {
 	policy_load_buffer(p, "test.yaml", text, strlen(text), e);
-}
-
-static int
-has_error(struct yerrors *e, const char *needle)
-{
-	size_t	i;
-
-	for (i = 0; i < e->n; i++)
-		if (strstr(e->msgs[i], needle) != NULL)
-			return (1);
-	return (0);
 }
 
 static void
@@ -98,14 +88,20 @@ test_every_error_reported(void **state)
 
 	load(p, bad, &e);
 	assert_int_equal(p->nchecks, 0);
-	assert_true(has_error(&e, "test.yaml:2:9: check id must be lower"));
-	assert_true(has_error(&e, "test.yaml:6:15: unknown severity "
+	assert_true(unit_has_error(&e,
+	    "test.yaml:2:9: check id must be lower"));
+	assert_true(unit_has_error(&e,
+	    "test.yaml:6:15: unknown severity "
 	    "\"urgent\""));
-	assert_true(has_error(&e, "test.yaml:7:16: unknown ISO/IEC "
+	assert_true(unit_has_error(&e,
+	    "test.yaml:7:16: unknown ISO/IEC "
 	    "27001:2022 Annex A control \"A.99.1\""));
-	assert_true(has_error(&e, "test.yaml:9:16: condition: unexpected end"));
-	assert_true(has_error(&e, "test.yaml:10:5: unknown key \"colour\""));
-	assert_true(has_error(&e, "test.yaml:12:12: text has no \"ja\""));
+	assert_true(unit_has_error(&e,
+	    "test.yaml:9:16: condition: unexpected end"));
+	assert_true(unit_has_error(&e,
+	    "test.yaml:10:5: unknown key \"colour\""));
+	assert_true(unit_has_error(&e,
+	    "test.yaml:12:12: text has no \"ja\""));
 	assert_true(e.n >= 6);
 	yerrors_clear(&e);
 	policy_free(p);
@@ -122,10 +118,11 @@ test_yaml_syntax_error(void **state)
 	assert_non_null(strstr(e.msgs[0], "test.yaml:4:1: "));
 	yerrors_clear(&e);
 	load(p, "checks: []\nchecks: []\n", &e);
-	assert_true(has_error(&e, "test.yaml:2:1: duplicate key \"checks\""));
+	assert_true(unit_has_error(&e,
+	    "test.yaml:2:1: duplicate key \"checks\""));
 	yerrors_clear(&e);
 	load(p, "a: &x 1\nb: *x\n", &e);
-	assert_true(has_error(&e, "aliases are not supported"));
+	assert_true(unit_has_error(&e, "aliases are not supported"));
 	yerrors_clear(&e);
 	policy_free(p);
 }
@@ -138,9 +135,10 @@ test_duplicates_and_undefined(void **state)
 
 	load(p, good, &e);
 	load(p, good, &e);
-	assert_true(has_error(&e, "threshold screen_lock.max_idle defined "
+	assert_true(unit_has_error(&e, "threshold screen_lock.max_idle defined "
 	    "twice"));
-	assert_true(has_error(&e, "check screen_lock.effective defined twice"));
+	assert_true(unit_has_error(&e,
+	    "check screen_lock.effective defined twice"));
 	yerrors_clear(&e);
 	policy_free(p);
 }

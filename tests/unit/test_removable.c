@@ -13,31 +13,14 @@
 #include <cmocka.h>
 
 #include "collector.h"
+#include "unit.h"
 
 extern const struct collector collector_removable;
 
 static json_t *
-collect(const char *fixture)
+collect(const char *name)
 {
-	struct collector_ctx	 ctx;
-	char			 root[1024];
-
-	snprintf(root, sizeof root, "%s/%s/root", FIXTURES, fixture);
-	memset(&ctx, 0, sizeof ctx);
-	ctx.root = root;
-	ctx.now = 1795312800;
-	return (collector_removable.collect(&ctx));
-}
-
-static json_t *
-get(json_t *o, const char *path)
-{
-	char	buf[256], *p, *k;
-
-	strlcpy(buf, path, sizeof buf);
-	for (p = buf; (k = strsep(&p, ".")) != NULL && o != NULL;)
-		o = json_object_get(o, k);
-	return (o);
+	return (unit_collect(&collector_removable, name, UNIT_NOW));
 }
 
 static void
@@ -45,17 +28,18 @@ test_blocked(void **state)
 {
 	json_t	*f = collect("removable-blocked");
 
-	assert_true(json_is_true(get(f, "usb_storage.disabled")));
-	assert_true(json_is_true(get(f, "usb_storage.blacklisted")));
-	assert_string_equal(json_string_value(get(f,
+	assert_true(json_is_true(unit_path(f, "usb_storage.disabled")));
+	assert_true(json_is_true(unit_path(f, "usb_storage.blacklisted")));
+	assert_string_equal(json_string_value(unit_path(f,
 	    "usb_storage.install_command")), "/bin/false");
-	assert_string_equal(json_string_value(get(f,
+	assert_string_equal(json_string_value(unit_path(f,
 	    "usb_storage.install_in")), "/etc/modprobe.d/usb-storage.conf:2");
 	/* the vendor systemd.conf is read too */
-	assert_int_equal(json_integer_value(get(f, "usb_storage.conf_files")),
+	assert_int_equal(json_integer_value(unit_path(f,
+	    "usb_storage.conf_files")),
 	    2);
 	/* live-only facts */
-	assert_non_null(get(f, "usb_storage.loaded._na"));
+	assert_non_null(unit_path(f, "usb_storage.loaded._na"));
 	json_decref(f);
 }
 
@@ -65,10 +49,10 @@ test_blacklist_only(void **state)
 	json_t	*f = collect("removable-blacklist-only");
 
 	/* "blacklist usb_storage" (underscore) is the same module */
-	assert_true(json_is_true(get(f, "usb_storage.blacklisted")));
-	assert_true(json_is_false(get(f, "usb_storage.disabled")));
-	assert_true(json_is_null(get(f, "usb_storage.install_command")));
-	assert_true(json_is_false(get(f, "usbguard.installed")));
+	assert_true(json_is_true(unit_path(f, "usb_storage.blacklisted")));
+	assert_true(json_is_false(unit_path(f, "usb_storage.disabled")));
+	assert_true(json_is_null(unit_path(f, "usb_storage.install_command")));
+	assert_true(json_is_false(unit_path(f, "usbguard.installed")));
 	json_decref(f);
 }
 
@@ -78,8 +62,9 @@ test_overridden(void **state)
 {
 	json_t	*f = collect("removable-overridden");
 
-	assert_true(json_is_false(get(f, "usb_storage.disabled")));
-	assert_int_equal(json_integer_value(get(f, "usb_storage.conf_files")),
+	assert_true(json_is_false(unit_path(f, "usb_storage.disabled")));
+	assert_int_equal(json_integer_value(unit_path(f,
+	    "usb_storage.conf_files")),
 	    1);
 	json_decref(f);
 }
@@ -89,11 +74,11 @@ test_usbguard(void **state)
 {
 	json_t	*f = collect("removable-usbguard");
 
-	assert_true(json_is_true(get(f, "usbguard.installed")));
-	assert_true(json_is_true(get(f, "usbguard.enabled")));
-	assert_string_equal(json_string_value(get(f,
+	assert_true(json_is_true(unit_path(f, "usbguard.installed")));
+	assert_true(json_is_true(unit_path(f, "usbguard.enabled")));
+	assert_string_equal(json_string_value(unit_path(f,
 	    "usbguard.implicit_policy_target")), "block");
-	assert_true(json_is_false(get(f, "usb_storage.disabled")));
+	assert_true(json_is_false(unit_path(f, "usb_storage.disabled")));
 	json_decref(f);
 }
 
@@ -102,7 +87,7 @@ test_usbguard_allow(void **state)
 {
 	json_t	*f = collect("removable-usbguard-allow");
 
-	assert_string_equal(json_string_value(get(f,
+	assert_string_equal(json_string_value(unit_path(f,
 	    "usbguard.implicit_policy_target")), "allow");
 	json_decref(f);
 }
@@ -112,9 +97,10 @@ test_none(void **state)
 {
 	json_t	*f = collect("removable-none");
 
-	assert_true(json_is_false(get(f, "usb_storage.disabled")));
-	assert_true(json_is_false(get(f, "usb_storage.blacklisted")));
-	assert_int_equal(json_integer_value(get(f, "usb_storage.conf_files")),
+	assert_true(json_is_false(unit_path(f, "usb_storage.disabled")));
+	assert_true(json_is_false(unit_path(f, "usb_storage.blacklisted")));
+	assert_int_equal(json_integer_value(unit_path(f,
+	    "usb_storage.conf_files")),
 	    0);
 	json_decref(f);
 }
@@ -123,23 +109,12 @@ test_none(void **state)
 static json_t *
 collect_conf(const char *text)
 {
-	struct collector_ctx	 ctx;
-	char			 tmp[] = "/tmp/test_removable.XXXXXX", path[256];
-	FILE			*fp;
-	json_t			*f;
+	char	*tmp = unit_tmpdir("test_removable");
+	json_t	*f;
 
-	assert_non_null(mkdtemp(tmp));
-	snprintf(path, sizeof path, "mkdir -p %s/etc/modprobe.d", tmp);
-	assert_int_equal(system(path), 0);
-	snprintf(path, sizeof path, "%s/etc/modprobe.d/local.conf", tmp);
-	assert_non_null(fp = fopen(path, "w"));
-	fputs(text, fp);
-	fclose(fp);
-	memset(&ctx, 0, sizeof ctx);
-	ctx.root = tmp;
-	f = collector_removable.collect(&ctx);
-	snprintf(path, sizeof path, "rm -rf %s", tmp);
-	assert_int_equal(system(path), 0);
+	unit_put(tmp, "/etc/modprobe.d/local.conf", text);
+	f = unit_collect_root(&collector_removable, tmp, UNIT_NOW);
+	unit_rmtree(tmp);
 	return (f);
 }
 
@@ -149,25 +124,25 @@ test_install_commands(void **state)
 	json_t	*f;
 
 	f = collect_conf("install usb_storage /usr/bin/true\n");
-	assert_true(json_is_true(get(f, "usb_storage.disabled")));
+	assert_true(json_is_true(unit_path(f, "usb_storage.disabled")));
 	json_decref(f);
 	/* the Debian idiom for "load it anyway" is not a disable */
 	f = collect_conf("install usb-storage /sbin/modprobe "
 	    "--ignore-install usb-storage\n");
-	assert_true(json_is_false(get(f, "usb_storage.disabled")));
-	assert_string_equal(json_string_value(get(f,
+	assert_true(json_is_false(unit_path(f, "usb_storage.disabled")));
+	assert_string_equal(json_string_value(unit_path(f,
 	    "usb_storage.install_command")),
 	    "/sbin/modprobe --ignore-install usb-storage");
 	json_decref(f);
 	f = collect_conf("install usb-storage /bin/false; /sbin/modprobe "
 	    "--ignore-install usb-storage\n");
-	assert_true(json_is_false(get(f, "usb_storage.disabled")));
+	assert_true(json_is_false(unit_path(f, "usb_storage.disabled")));
 	json_decref(f);
 	/* another module, and a comment, do not count */
 	f = collect_conf("# install usb-storage /bin/false\n"
 	    "install usb-storage-extra /bin/false\n"
 	    "install uas /bin/false\n");
-	assert_true(json_is_false(get(f, "usb_storage.disabled")));
+	assert_true(json_is_false(unit_path(f, "usb_storage.disabled")));
 	json_decref(f);
 }
 

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "collector.h"
+#include "unit.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -27,24 +28,13 @@ extern const struct collector collector_screen_lock;
 static json_t *
 collect_root(const char *root)
 {
-	struct collector_ctx	ctx;
-
-	memset(&ctx, 0, sizeof ctx);
-	ctx.root = root;
-	ctx.now = 1795312800;	/* 2026-11-22T02:00:00Z */
-	return (collector_screen_lock.collect(&ctx));
+	return (unit_collect_root(&collector_screen_lock, root, UNIT_NOW));
 }
 
 static json_t *
 collect(const char *fixture)
 {
-	char	*root;
-	json_t	*f;
-
-	xasprintf(&root, "%s/%s/root", FIXTURES, fixture);
-	f = collect_root(root);
-	free(root);
-	return (f);
+	return (unit_collect(&collector_screen_lock, fixture, UNIT_NOW));
 }
 
 /* The users[] entry of name on desktop (NULL: any), or NULL. */
@@ -65,16 +55,6 @@ user(json_t *f, const char *name, const char *desktop)
 	return (NULL);
 }
 
-static json_int_t
-num(json_t *o, const char *key)
-{
-	json_t	*v = json_object_get(o, key);
-
-	if (!json_is_integer(v))
-		fail_msg("%s is not an integer", key);
-	return (json_integer_value(v));
-}
-
 static const char *
 setting_source(json_t *u, const char *key)
 {
@@ -84,26 +64,6 @@ setting_source(json_t *u, const char *key)
 	if (s == NULL)
 		fail_msg("setting %s missing", key);
 	return (json_string_value(json_object_get(s, "source")));
-}
-
-/* Writes path (under root) with content, creating directories. */
-static void
-put(const char *root, const char *path, const char *content)
-{
-	char	*full, *p;
-	FILE	*fp;
-
-	xasprintf(&full, "%s%s", root, path);
-	for (p = full + strlen(root) + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		mkdir(full, 0755);
-		*p = '/';
-	}
-	if ((fp = fopen(full, "w")) == NULL)
-		fail_msg("fopen %s", full);
-	fputs(content, fp);
-	fclose(fp);
-	free(full);
 }
 
 /* Copies a fixture file into a temporary tree. */
@@ -116,7 +76,7 @@ copy(const char *root, const char *from, const char *to)
 
 	if (root_read_file(FIXTURES, from, &buf, &len, &cause) != 0)
 		fail_msg("%s", cause);
-	put(root, to, "");
+	unit_put(root, to, "");
 	xasprintf(&full, "%s%s", root, to);
 	fp = fopen(full, "w");
 	fwrite(buf, 1, len, fp);
@@ -139,25 +99,12 @@ set_mtime(const char *root, const char *path, time_t t)
 static char *
 tmptree(void)
 {
-	char	*d = xstrdup("/tmp/test_screenlock.XXXXXX");
+	char	*d = unit_tmpdir("test_screenlock");
 
-	if (mkdtemp(d) == NULL)
-		fail_msg("mkdtemp");
-	put(d, "/etc/passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+	unit_put(d, "/etc/passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\n"
 	    "alice:x:1000:1000::/home/alice:/bin/bash\n"
 	    "bob:x:1001:1001::/home/bob:/bin/bash\n");
 	return (d);
-}
-
-static void
-rmtree(char *d)
-{
-	char	*cmd;
-
-	xasprintf(&cmd, "rm -rf '%s'", d);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	free(d);
 }
 
 /* Nothing set: the GNOME defaults, 300 s idle, lock on. */
@@ -170,8 +117,8 @@ test_gnome_default(void **state)
 	assert_true(json_is_true(json_object_get(f, "desktop_installed")));
 	u = user(f, "alice", "gnome");
 	assert_non_null(u);
-	assert_int_equal(num(u, "idle_delay_s"), 300);
-	assert_int_equal(num(u, "effective_s"), 300);
+	assert_int_equal(unit_int(u, "idle_delay_s"), 300);
+	assert_int_equal(unit_int(u, "effective_s"), 300);
 	assert_true(json_is_true(json_object_get(u, "lock_enabled")));
 	assert_true(json_is_false(json_object_get(u, "enforced")));
 	assert_string_equal(setting_source(u,
@@ -190,12 +137,12 @@ test_gnome_user_override(void **state)
 	json_t	*f = collect("screenlock-gnome-user-override"), *u;
 
 	u = user(f, "alice", "gnome");
-	assert_int_equal(num(u, "idle_delay_s"), 0);
+	assert_int_equal(unit_int(u, "idle_delay_s"), 0);
 	assert_true(json_is_null(json_object_get(u, "effective_s")));
 	assert_string_equal(setting_source(u,
 	    "/org/gnome/desktop/session/idle-delay"), "user db");
 	/* root has no user db: still the default. */
-	assert_int_equal(num(user(f, "root", NULL), "effective_s"), 300);
+	assert_int_equal(unit_int(user(f, "root", NULL), "effective_s"), 300);
 	json_decref(f);
 }
 
@@ -206,8 +153,8 @@ test_gnome_locked(void **state)
 	json_t	*f = collect("screenlock-gnome-locked"), *u, *sys;
 
 	u = user(f, "alice", "gnome");
-	assert_int_equal(num(u, "idle_delay_s"), 600);
-	assert_int_equal(num(u, "effective_s"), 600);
+	assert_int_equal(unit_int(u, "idle_delay_s"), 600);
+	assert_int_equal(unit_int(u, "effective_s"), 600);
 	assert_true(json_is_true(json_object_get(u, "enforced")));
 	assert_string_equal(setting_source(u,
 	    "/org/gnome/desktop/session/idle-delay"), "locked system db local");
@@ -227,7 +174,7 @@ test_gnome_wrongtype(void **state)
 	json_t	*f = collect("screenlock-gnome-wrongtype"), *u, *s;
 
 	u = user(f, "alice", "gnome");
-	assert_int_equal(num(u, "idle_delay_s"), 300);
+	assert_int_equal(unit_int(u, "idle_delay_s"), 300);
 	s = json_object_get(json_object_get(u, "settings"),
 	    "/org/gnome/desktop/session/idle-delay");
 	assert_string_equal(json_string_value(json_object_get(s, "source")),
@@ -244,7 +191,7 @@ test_gnome_uncompiled(void **state)
 	json_t	*f = collect("screenlock-gnome-uncompiled"), *u, *db;
 
 	u = user(f, "alice", "gnome");
-	assert_int_equal(num(u, "idle_delay_s"), 1800);
+	assert_int_equal(unit_int(u, "idle_delay_s"), 1800);
 	assert_string_equal(setting_source(u,
 	    "/org/gnome/desktop/session/idle-delay"),
 	    "locked keyfile /etc/dconf/db/site.d/10-idle");
@@ -264,17 +211,18 @@ test_gnome_stale(void **state)
 	char	*d = tmptree();
 	json_t	*f, *db;
 
-	put(d, "/usr/share/xsessions/gnome.desktop", "[Desktop Entry]\n");
-	put(d, "/etc/dconf/profile/user", "user-db:user\nsystem-db:local\n");
+	unit_put(d, "/usr/share/xsessions/gnome.desktop", "[Desktop Entry]\n");
+	unit_put(d, "/etc/dconf/profile/user",
+	    "user-db:user\nsystem-db:local\n");
 	copy(d, "/screenlock-gnome-locked/root/etc/dconf/db/local",
 	    "/etc/dconf/db/local");
-	put(d, "/etc/dconf/db/local.d/00-idle",
+	unit_put(d, "/etc/dconf/db/local.d/00-idle",
 	    "[org/gnome/desktop/session]\nidle-delay=uint32 120\n");
 	set_mtime(d, "/etc/dconf/db/local.d/00-idle", 1700000000);
 	set_mtime(d, "/etc/dconf/db/local.d", 1700000000);
 	set_mtime(d, "/etc/dconf/db/local", 1600000000);
 	f = collect_root(d);
-	assert_int_equal(num(user(f, "alice", NULL), "idle_delay_s"), 120);
+	assert_int_equal(unit_int(user(f, "alice", NULL), "idle_delay_s"), 120);
 	db = json_array_get(json_object_get(json_object_get(f, "system"),
 	    "databases"), 0);
 	assert_string_equal(json_string_value(json_object_get(db, "state")),
@@ -285,9 +233,9 @@ test_gnome_stale(void **state)
 
 	set_mtime(d, "/etc/dconf/db/local", 1800000000);
 	f = collect_root(d);
-	assert_int_equal(num(user(f, "alice", NULL), "idle_delay_s"), 600);
+	assert_int_equal(unit_int(user(f, "alice", NULL), "idle_delay_s"), 600);
 	json_decref(f);
-	rmtree(d);
+	unit_rmtree(d);
 }
 
 /* A truncated user db: an error for that user, never a value. */
@@ -323,9 +271,9 @@ test_mate(void **state)
 	json_t	*f = collect("screenlock-mate"), *u;
 
 	u = user(f, "alice", "mate");
-	assert_int_equal(num(u, "idle_delay_s"), 600);
-	assert_int_equal(num(u, "lock_delay_s"), 60);
-	assert_int_equal(num(u, "effective_s"), 660);
+	assert_int_equal(unit_int(u, "idle_delay_s"), 600);
+	assert_int_equal(unit_int(u, "lock_delay_s"), 60);
+	assert_int_equal(unit_int(u, "effective_s"), 660);
 	json_decref(f);
 }
 
@@ -336,10 +284,10 @@ test_kde(void **state)
 	json_t	*f = collect("screenlock-kde"), *u;
 
 	u = user(f, "alice", "kde");
-	assert_int_equal(num(u, "idle_delay_s"), 1800);
-	assert_int_equal(num(u, "lock_delay_s"), 5);
-	assert_int_equal(num(u, "effective_s"), 1805);
-	assert_int_equal(num(user(f, "root", NULL), "effective_s"), 305);
+	assert_int_equal(unit_int(u, "idle_delay_s"), 1800);
+	assert_int_equal(unit_int(u, "lock_delay_s"), 5);
+	assert_int_equal(unit_int(u, "effective_s"), 1805);
+	assert_int_equal(unit_int(user(f, "root", NULL), "effective_s"), 305);
 	json_decref(f);
 }
 
@@ -350,29 +298,29 @@ test_kde_immutable(void **state)
 	char	*d = tmptree();
 	json_t	*f, *u;
 
-	put(d, "/usr/share/xsessions/plasma.desktop", "[Desktop Entry]\n");
-	put(d, "/etc/xdg/kscreenlockerrc", "[Daemon][$i]\nTimeout=10\n");
-	put(d, "/home/alice/.config/kscreenlockerrc",
+	unit_put(d, "/usr/share/xsessions/plasma.desktop", "[Desktop Entry]\n");
+	unit_put(d, "/etc/xdg/kscreenlockerrc", "[Daemon][$i]\nTimeout=10\n");
+	unit_put(d, "/home/alice/.config/kscreenlockerrc",
 	    "[Daemon]\nTimeout=60\nAutolock=false\n");
-	put(d, "/home/bob/.config/kscreenlockerrc",
+	unit_put(d, "/home/bob/.config/kscreenlockerrc",
 	    "[Daemon]\nAutolock=false\n");
 	f = collect_root(d);
 	u = user(f, "alice", NULL);
-	assert_int_equal(num(u, "effective_s"), 605);
+	assert_int_equal(unit_int(u, "effective_s"), 605);
 	assert_true(json_is_true(json_object_get(u, "lock_enabled")));
 	assert_true(json_is_true(json_object_get(u, "enforced")));
 	json_decref(f);
 
 	/* Key-level immutability only pins that key. */
-	put(d, "/etc/xdg/kscreenlockerrc", "[Daemon]\nTimeout[$i]=10\n");
+	unit_put(d, "/etc/xdg/kscreenlockerrc", "[Daemon]\nTimeout[$i]=10\n");
 	f = collect_root(d);
 	u = user(f, "alice", NULL);
-	assert_int_equal(num(u, "idle_delay_s"), 600);
+	assert_int_equal(unit_int(u, "idle_delay_s"), 600);
 	assert_true(json_is_false(json_object_get(u, "lock_enabled")));
 	assert_true(json_is_null(json_object_get(u, "effective_s")));
 	assert_true(json_is_false(json_object_get(u, "enforced")));
 	json_decref(f);
-	rmtree(d);
+	unit_rmtree(d);
 }
 
 /* XFCE: the locked system channel wins over alice's 45 minutes. */
@@ -382,7 +330,7 @@ test_xfce(void **state)
 	json_t	*f = collect("screenlock-xfce"), *u;
 
 	u = user(f, "alice", "xfce");
-	assert_int_equal(num(u, "effective_s"), 600);
+	assert_int_equal(unit_int(u, "effective_s"), 600);
 	assert_true(json_is_true(json_object_get(u, "enforced")));
 	json_decref(f);
 }
@@ -394,9 +342,9 @@ test_xfce_unlocked(void **state)
 	char	*d = tmptree(), *p;
 	json_t	*f, *u;
 
-	put(d, "/usr/share/xsessions/xfce.desktop", "[Desktop Entry]\n");
-	put(d, "/usr/bin/xfce4-screensaver", "");
-	put(d, "/home/alice/.config/xfce4/xfconf/xfce-perchannel-xml/"
+	unit_put(d, "/usr/share/xsessions/xfce.desktop", "[Desktop Entry]\n");
+	unit_put(d, "/usr/bin/xfce4-screensaver", "");
+	unit_put(d, "/home/alice/.config/xfce4/xfconf/xfce-perchannel-xml/"
 	    "xfce4-screensaver.xml",
 	    "<channel name=\"xfce4-screensaver\" version=\"1.0\">\n"
 	    " <property name=\"lock\" type=\"empty\">\n"
@@ -407,7 +355,7 @@ test_xfce_unlocked(void **state)
 	assert_true(json_is_false(json_object_get(u, "lock_enabled")));
 	assert_true(json_is_null(json_object_get(u, "effective_s")));
 	u = user(f, "bob", NULL);
-	assert_int_equal(num(u, "effective_s"), 300);
+	assert_int_equal(unit_int(u, "effective_s"), 300);
 	json_decref(f);
 
 	/* Without xfce4-screensaver the locker cannot be read. */
@@ -418,7 +366,7 @@ test_xfce_unlocked(void **state)
 	assert_non_null(strstr(json_string_value(json_object_get(user(f,
 	    "alice", NULL), "_error")), "xfce4-screensaver not installed"));
 	json_decref(f);
-	rmtree(d);
+	unit_rmtree(d);
 }
 
 /* XFCE: a property locked in the system file pins only that one. */
@@ -428,9 +376,9 @@ test_xfce_property_lock(void **state)
 	char	*d = tmptree();
 	json_t	*f, *u;
 
-	put(d, "/usr/share/xsessions/xfce.desktop", "[Desktop Entry]\n");
-	put(d, "/usr/bin/xfce4-screensaver", "");
-	put(d, "/etc/xdg/xfce4/xfconf/xfce-perchannel-xml/"
+	unit_put(d, "/usr/share/xsessions/xfce.desktop", "[Desktop Entry]\n");
+	unit_put(d, "/usr/bin/xfce4-screensaver", "");
+	unit_put(d, "/etc/xdg/xfce4/xfconf/xfce-perchannel-xml/"
 	    "xfce4-screensaver.xml",
 	    "<channel name=\"xfce4-screensaver\" version=\"1.0\">\n"
 	    " <property name=\"saver\" type=\"empty\">\n"
@@ -438,14 +386,14 @@ test_xfce_property_lock(void **state)
 	    "   <property name=\"delay\" type=\"int\" value=\"3\" "
 	    "locked=\"bob;@admins\"/>\n"
 	    "  </property>\n </property>\n</channel>\n");
-	put(d, "/home/alice/.config/xfce4/xfconf/xfce-perchannel-xml/"
+	unit_put(d, "/home/alice/.config/xfce4/xfconf/xfce-perchannel-xml/"
 	    "xfce4-screensaver.xml",
 	    "<channel name=\"xfce4-screensaver\" version=\"1.0\">\n"
 	    " <property name=\"saver\" type=\"empty\">\n"
 	    "  <property name=\"idle-activation\" type=\"empty\">\n"
 	    "   <property name=\"delay\" type=\"int\" value=\"20\"/>\n"
 	    "  </property>\n </property>\n</channel>\n");
-	put(d, "/home/bob/.config/xfce4/xfconf/xfce-perchannel-xml/"
+	unit_put(d, "/home/bob/.config/xfce4/xfconf/xfce-perchannel-xml/"
 	    "xfce4-screensaver.xml",
 	    "<channel name=\"xfce4-screensaver\" version=\"1.0\">\n"
 	    " <property name=\"saver\" type=\"empty\">\n"
@@ -454,12 +402,12 @@ test_xfce_property_lock(void **state)
 	    "  </property>\n </property>\n</channel>\n");
 	f = collect_root(d);
 	u = user(f, "alice", NULL);	/* not in the locked list */
-	assert_int_equal(num(u, "idle_delay_s"), 1200);
+	assert_int_equal(unit_int(u, "idle_delay_s"), 1200);
 	u = user(f, "bob", NULL);
-	assert_int_equal(num(u, "idle_delay_s"), 180);
+	assert_int_equal(unit_int(u, "idle_delay_s"), 180);
 	assert_true(json_is_false(json_object_get(u, "enforced")));
 	json_decref(f);
-	rmtree(d);
+	unit_rmtree(d);
 }
 
 /* The recorded session picks the desktop; otherwise every desktop. */
@@ -469,10 +417,10 @@ test_session_choice(void **state)
 	char	*d = tmptree();
 	json_t	*f;
 
-	put(d, "/usr/share/xsessions/plasma.desktop", "[Desktop Entry]\n");
-	put(d, "/usr/share/wayland-sessions/gnome.desktop",
+	unit_put(d, "/usr/share/xsessions/plasma.desktop", "[Desktop Entry]\n");
+	unit_put(d, "/usr/share/wayland-sessions/gnome.desktop",
 	    "[Desktop Entry]\n");
-	put(d, "/var/lib/AccountsService/users/alice",
+	unit_put(d, "/var/lib/AccountsService/users/alice",
 	    "[User]\nSession=plasma\nSystemAccount=false\n");
 	f = collect_root(d);
 	assert_non_null(user(f, "alice", "kde"));
@@ -481,7 +429,7 @@ test_session_choice(void **state)
 	assert_non_null(user(f, "bob", "gnome"));
 	assert_null(user(f, "root", NULL));	/* nologin */
 	json_decref(f);
-	rmtree(d);
+	unit_rmtree(d);
 }
 
 /* Vendor schema overrides replace the upstream default. */
@@ -491,22 +439,22 @@ test_schema_override(void **state)
 	char	*d = tmptree();
 	json_t	*f, *u;
 
-	put(d, "/usr/share/xsessions/gnome.desktop", "[Desktop Entry]\n");
-	put(d, "/usr/share/glib-2.0/schemas/10_vendor.gschema.override",
+	unit_put(d, "/usr/share/xsessions/gnome.desktop", "[Desktop Entry]\n");
+	unit_put(d, "/usr/share/glib-2.0/schemas/10_vendor.gschema.override",
 	    "[org.gnome.desktop.session]\nidle-delay=1200\n"
 	    "[org.gnome.desktop.screensaver]\nlock-delay=30\n");
-	put(d, "/usr/share/glib-2.0/schemas/20_site.gschema.override",
+	unit_put(d, "/usr/share/glib-2.0/schemas/20_site.gschema.override",
 	    "# later files win\n[org.gnome.desktop.session]\n"
 	    "idle-delay=600\n");
 	f = collect_root(d);
 	u = user(f, "alice", NULL);
-	assert_int_equal(num(u, "idle_delay_s"), 600);
-	assert_int_equal(num(u, "lock_delay_s"), 30);
-	assert_int_equal(num(u, "effective_s"), 630);
+	assert_int_equal(unit_int(u, "idle_delay_s"), 600);
+	assert_int_equal(unit_int(u, "lock_delay_s"), 30);
+	assert_int_equal(unit_int(u, "effective_s"), 630);
 	assert_non_null(strstr(setting_source(u,
 	    "/org/gnome/desktop/session/idle-delay"), "20_site"));
 	json_decref(f);
-	rmtree(d);
+	unit_rmtree(d);
 }
 
 /* A dconf profile naming a service-db cannot be read: error. */
@@ -516,14 +464,14 @@ test_service_db(void **state)
 	char	*d = tmptree();
 	json_t	*f;
 
-	put(d, "/usr/share/xsessions/gnome.desktop", "[Desktop Entry]\n");
-	put(d, "/etc/dconf/profile/user",
+	unit_put(d, "/usr/share/xsessions/gnome.desktop", "[Desktop Entry]\n");
+	unit_put(d, "/etc/dconf/profile/user",
 	    "# comment\nservice-db:keyfile/user\nsystem-db:local\n");
 	f = collect_root(d);
 	assert_non_null(strstr(json_string_value(json_object_get(user(f,
 	    "alice", NULL), "_error")), "service-db:keyfile/user"));
 	json_decref(f);
-	rmtree(d);
+	unit_rmtree(d);
 }
 
 /* A user file we cannot stat is an error, not "defaults apply". */
@@ -533,8 +481,8 @@ test_unreadable_home(void **state)
 	char	*d = tmptree(), *p;
 	json_t	*f;
 
-	put(d, "/usr/share/xsessions/gnome.desktop", "[Desktop Entry]\n");
-	put(d, "/home/bob/x", "");
+	unit_put(d, "/usr/share/xsessions/gnome.desktop", "[Desktop Entry]\n");
+	unit_put(d, "/home/bob/x", "");
 	xasprintf(&p, "%s/home/bob/.config", d);
 	assert_int_equal(symlink(".config", p), 0);	/* ELOOP */
 	free(p);
@@ -543,7 +491,7 @@ test_unreadable_home(void **state)
 	    "bob", NULL), "_error")), "stat /home/bob/.config/dconf/user"));
 	assert_null(json_object_get(user(f, "alice", NULL), "_error"));
 	json_decref(f);
-	rmtree(d);
+	unit_rmtree(d);
 }
 
 int

@@ -20,16 +20,9 @@
 
 #include "collector.h"
 #include "sshdconf.h"
+#include "unit.h"
 
 extern const struct collector collector_sshd;
-
-static char	tmproot[64];
-
-static void
-fixture_root(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, "%s/%s/root", FIXTURES, name);
-}
 
 /* Reads a fixture's configuration; asserts it parses. */
 static void
@@ -37,7 +30,7 @@ read_fixture(const char *name, struct sshdconf *conf)
 {
 	char	 root[1024], *cause = NULL;
 
-	fixture_root(root, sizeof root, name);
+	unit_fixture_root(root, sizeof root, name);
 	if (sshdconf_read(root, conf, &cause) != 0)
 		fail_msg("%s: %s", name, cause);
 }
@@ -53,44 +46,6 @@ assert_opt(const struct sshdconf *conf, const char *key, const char *value,
 	assert_string_equal(v, value);
 	if (source != NULL)
 		assert_string_equal(s, source);
-}
-
-/* Writes a file under the temporary root, creating directories. */
-static void
-put(const char *path, const char *text)
-{
-	char	 full[1024], *p;
-	FILE	*f;
-
-	snprintf(full, sizeof full, "%s%s", tmproot, path);
-	for (p = full + strlen(tmproot) + 1; (p = strchr(p, '/')) != NULL;
-	    p++) {
-		*p = '\0';
-		mkdir(full, 0755);
-		*p = '/';
-	}
-	if ((f = fopen(full, "w")) == NULL)
-		fail_msg("fopen %s", full);
-	fputs(text, f);
-	fclose(f);
-}
-
-static int
-setup(void **state)
-{
-	snprintf(tmproot, sizeof tmproot, "/tmp/test_sshdconf.XXXXXX");
-	if (mkdtemp(tmproot) == NULL)
-		return (-1);
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	char	cmd[1100];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmproot);
-	return (system(cmd) == 0 ? 0 : -1);
 }
 
 static void
@@ -181,7 +136,7 @@ test_include_loop(void **state)
 	struct sshdconf	 conf;
 	char		 root[1024], *cause = NULL;
 
-	fixture_root(root, sizeof root, "sshd-include-loop");
+	unit_fixture_root(root, sizeof root, "sshd-include-loop");
 	assert_int_equal(sshdconf_read(root, &conf, &cause), -1);
 	assert_non_null(cause);
 	assert_non_null(strstr(cause,
@@ -197,21 +152,21 @@ test_include_depth(void **state)
 	int		 i;
 
 	/* A chain of 17 distinct files: one level more than sshd allows. */
-	put("/etc/ssh/sshd_config", "Include d/0.conf\n");
+	unit_put(unit_tmproot, "/etc/ssh/sshd_config", "Include d/0.conf\n");
 	for (i = 0; i < 17; i++) {
 		snprintf(path, sizeof path, "/etc/ssh/d/%d.conf", i);
 		snprintf(text, sizeof text, "Include d/%d.conf\n", i + 1);
-		put(path, text);
+		unit_put(unit_tmproot, path, text);
 	}
-	put("/etc/ssh/d/17.conf", "PermitRootLogin no\n");
-	assert_int_equal(sshdconf_read(tmproot, &conf, &cause), -1);
+	unit_put(unit_tmproot, "/etc/ssh/d/17.conf", "PermitRootLogin no\n");
+	assert_int_equal(sshdconf_read(unit_tmproot, &conf, &cause), -1);
 	assert_non_null(strstr(cause, "too many recursive Includes"));
 	assert_non_null(strstr(cause, "/etc/ssh/d/15.conf:1"));
 	free(cause);
 
-	put("/etc/ssh/d/15.conf", "PermitRootLogin no\n");
+	unit_put(unit_tmproot, "/etc/ssh/d/15.conf", "PermitRootLogin no\n");
 	cause = NULL;
-	assert_int_equal(sshdconf_read(tmproot, &conf, &cause), 0);
+	assert_int_equal(sshdconf_read(unit_tmproot, &conf, &cause), 0);
 	assert_opt(&conf, "permitrootlogin", "no", "/etc/ssh/d/15.conf:1");
 	assert_int_equal(conf.nfiles, 17);
 	sshdconf_clear(&conf);
@@ -223,7 +178,7 @@ test_syntax(void **state)
 	struct sshdconf	 conf;
 	char		*cause = NULL;
 
-	put("/etc/ssh/sshd_config",
+	unit_put(unit_tmproot, "/etc/ssh/sshd_config",
 	    "# comment\n"
 	    "   \n"
 	    "PERMITROOTLOGIN = Without-Password   # trailing comment\n"
@@ -242,7 +197,7 @@ test_syntax(void **state)
 	    "KexAlgorithms curve25519-sha256\n"
 	    "Match all\n"
 	    "PermitRootLogin yes\n");
-	assert_int_equal(sshdconf_read(tmproot, &conf, &cause), 0);
+	assert_int_equal(sshdconf_read(unit_tmproot, &conf, &cause), 0);
 	assert_opt(&conf, "permitrootlogin", "prohibit-password",
 	    "/etc/ssh/sshd_config:3");
 	assert_opt(&conf, "passwordauthentication", "no",
@@ -277,14 +232,14 @@ test_include_in_match(void **state)
 	char		*cause = NULL;
 
 	/* An Include inside a Match is conditional; the Match ends there. */
-	put("/etc/ssh/sshd_config",
+	unit_put(unit_tmproot, "/etc/ssh/sshd_config",
 	    "Match User backup\n"
 	    "Include /etc/ssh/backup.conf\n");
-	put("/etc/ssh/backup.conf",
+	unit_put(unit_tmproot, "/etc/ssh/backup.conf",
 	    "PasswordAuthentication yes\n"
 	    "Match User other\n"
 	    "X11Forwarding yes\n");
-	assert_int_equal(sshdconf_read(tmproot, &conf, &cause), 0);
+	assert_int_equal(sshdconf_read(unit_tmproot, &conf, &cause), 0);
 	assert_opt(&conf, "passwordauthentication", "yes", "default");
 	assert_int_equal(conf.nmatches, 2);
 	assert_int_equal(conf.matches[0].nopts, 1);
@@ -311,14 +266,7 @@ test_time(void **state)
 static json_t *
 collect(const char *name)
 {
-	struct collector_ctx	 ctx;
-	char			 root[1024];
-
-	fixture_root(root, sizeof root, name);
-	memset(&ctx, 0, sizeof ctx);
-	ctx.root = root;
-	ctx.now = 1795317600;
-	return (collector_sshd.collect(&ctx));
+	return (unit_collect(&collector_sshd, name, UNIT_NOW));
 }
 
 static void
@@ -375,18 +323,15 @@ test_collector(void **state)
 static void
 test_pam_mfa(void **state)
 {
-	struct collector_ctx	 ctx;
-	json_t			*f, *o;
+	json_t	*f, *o;
 
-	put("/etc/ssh/sshd_config", "UsePAM yes\n"
+	unit_put(unit_tmproot, "/etc/ssh/sshd_config", "UsePAM yes\n"
 	    "AuthenticationMethods publickey,keyboard-interactive publickey,password\n");
-	put("/etc/pam.d/sshd", "@include common-auth\n"
+	unit_put(unit_tmproot, "/etc/pam.d/sshd", "@include common-auth\n"
 	    "# auth required pam_u2f.so\n");
-	put("/etc/pam.d/common-auth",
+	unit_put(unit_tmproot, "/etc/pam.d/common-auth",
 	    "auth required pam_google_authenticator.so nullok\n");
-	memset(&ctx, 0, sizeof ctx);
-	ctx.root = tmproot;
-	f = collector_sshd.collect(&ctx);
+	f = unit_collect_root(&collector_sshd, unit_tmproot, UNIT_NOW);
 	o = json_object_get(f, "mfa");
 	assert_true(json_is_true(json_object_get(o, "pam_mfa")));
 	assert_true(json_is_true(json_object_get(o,
@@ -406,12 +351,14 @@ main(void)
 		cmocka_unit_test(test_include_loop),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_collector),
-		cmocka_unit_test_setup_teardown(test_include_depth, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_syntax, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_include_in_match, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_pam_mfa, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_include_depth,
+		    unit_setup_tmproot, unit_teardown_tmproot),
+		cmocka_unit_test_setup_teardown(test_syntax,
+		    unit_setup_tmproot, unit_teardown_tmproot),
+		cmocka_unit_test_setup_teardown(test_include_in_match,
+		    unit_setup_tmproot, unit_teardown_tmproot),
+		cmocka_unit_test_setup_teardown(test_pam_mfa,
+		    unit_setup_tmproot, unit_teardown_tmproot),
 	};
 	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -19,88 +19,39 @@
 #include <jansson.h>
 
 #include "collector.h"
+#include "unit.h"
 
 extern const struct collector collector_sudo;
 
 static json_t *
 collect_root(const char *root)
 {
-	struct collector_ctx	ctx;
-
-	memset(&ctx, 0, sizeof ctx);
-	ctx.root = root;
-	ctx.now = 1795313000;
-	return (collector_sudo.collect(&ctx));
+	return (unit_collect_root(&collector_sudo, root, UNIT_NOW));
 }
 
 static json_t *
 collect_fixture(const char *name)
 {
-	char	root[1024];
-
-	snprintf(root, sizeof root, "%s/%s/root", FIXTURES, name);
-	return (collect_root(root));
-}
-
-static void
-put(const char *root, const char *path, const char *text)
-{
-	char	 full[1024];
-	FILE	*f;
-
-	snprintf(full, sizeof full, "%s%s", root, path);
-	assert_non_null(f = fopen(full, "w"));
-	fputs(text, f);
-	fclose(f);
+	return (unit_collect(&collector_sudo, name, UNIT_NOW));
 }
 
 /* A root whose /etc/sudoers is text, with an empty sudoers.d. */
 static char *
 tmp_root(const char *text)
 {
-	char	*root = strdup("/tmp/test_sudo.XXXXXX"), dir[1024];
+	char	*root = unit_tmpdir("test_sudo"), dir[1024];
 
-	assert_non_null(mkdtemp(root));
-	snprintf(dir, sizeof dir, "%s/etc", root);
-	assert_int_equal(mkdir(dir, 0755), 0);
+	unit_put(root, "/etc/sudoers", text);
 	snprintf(dir, sizeof dir, "%s/etc/sudoers.d", root);
 	assert_int_equal(mkdir(dir, 0755), 0);
-	put(root, "/etc/sudoers", text);
 	return (root);
-}
-
-static void
-rm_root(char *root)
-{
-	char	cmd[1100];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-	assert_int_equal(system(cmd), 0);
-	free(root);
 }
 
 /* The rule named WHERE ("file:line"), or NULL. */
 static json_t *
 rule(json_t *facts, const char *where)
 {
-	json_t	*r;
-	size_t	 i;
-
-	json_array_foreach(json_object_get(facts, "rules"), i, r) {
-		if (strcmp(json_string_value(json_object_get(r, "name")),
-		    where) == 0)
-			return (r);
-	}
-	return (NULL);
-}
-
-static int
-flag(json_t *r, const char *key)
-{
-	json_t	*v = json_object_get(r, key);
-
-	assert_true(json_is_boolean(v));
-	return (json_is_true(v));
+	return (unit_named(json_object_get(facts, "rules"), where));
 }
 
 /* Whether the JSON array of strings holds s. */
@@ -128,13 +79,13 @@ test_default(void **state)
 	assert_non_null(r = rule(f, "/etc/sudoers:50"));
 	assert_true(has(json_object_get(r, "users"), "%sudo"));
 	assert_true(has(json_object_get(r, "runas"), "ALL:ALL"));
-	assert_true(flag(r, "all_commands"));
-	assert_false(flag(r, "nopasswd"));
-	assert_false(flag(r, "nopasswd_all"));
-	assert_true(flag(rule(f, "/etc/sudoers:47"), "root_only"));
-	assert_true(flag(json_object_get(f, "settings"), "use_pty"));
-	assert_true(flag(json_object_get(f, "settings"), "authenticate"));
-	assert_true(flag(json_object_get(f, "settings"), "logged"));
+	assert_true(unit_bool(r, "all_commands"));
+	assert_false(unit_bool(r, "nopasswd"));
+	assert_false(unit_bool(r, "nopasswd_all"));
+	assert_true(unit_bool(rule(f, "/etc/sudoers:47"), "root_only"));
+	assert_true(unit_bool(json_object_get(f, "settings"), "use_pty"));
+	assert_true(unit_bool(json_object_get(f, "settings"), "authenticate"));
+	assert_true(unit_bool(json_object_get(f, "settings"), "logged"));
 	assert_true(has(json_object_get(f, "files"), "/etc/sudoers.d/README"));
 	json_decref(f);
 }
@@ -146,10 +97,10 @@ test_nopasswd_dropin(void **state)
 
 	r = rule(f, "/etc/sudoers.d/90-cloud-init-users:5");
 	assert_non_null(r);
-	assert_true(flag(r, "nopasswd"));
-	assert_true(flag(r, "all_commands"));
-	assert_true(flag(r, "nopasswd_all"));
-	assert_false(flag(r, "root_only"));
+	assert_true(unit_bool(r, "nopasswd"));
+	assert_true(unit_bool(r, "all_commands"));
+	assert_true(unit_bool(r, "nopasswd_all"));
+	assert_false(unit_bool(r, "root_only"));
 	json_decref(f);
 }
 
@@ -165,8 +116,8 @@ test_alias(void **state)
 	assert_true(has(ops, "#1005"));
 	assert_non_null(r = rule(f, "/etc/sudoers.d/ops:6"));
 	assert_true(has(json_object_get(r, "users_expanded"), "bob"));
-	assert_true(flag(r, "all_commands"));
-	assert_true(flag(r, "nopasswd_all"));
+	assert_true(unit_bool(r, "all_commands"));
+	assert_true(unit_bool(r, "nopasswd_all"));
 	json_decref(f);
 }
 
@@ -182,7 +133,7 @@ test_skipped_files(void **state)
 	assert_true(has(json_object_get(f, "skipped"),
 	    "/etc/sudoers.d/90-admin.dpkg-old"));
 	json_array_foreach(json_object_get(f, "rules"), i, r)
-		assert_false(flag(r, "nopasswd"));
+		assert_false(unit_bool(r, "nopasswd"));
 	json_decref(f);
 }
 
@@ -192,10 +143,10 @@ test_noauth(void **state)
 	json_t	*f = collect_fixture("sudo-noauth"), *r, *d;
 
 	assert_non_null(r = rule(f, "/etc/sudoers.d/50-deploy:2"));
-	assert_true(flag(r, "nopasswd_all"));
+	assert_true(unit_bool(r, "nopasswd_all"));
 	/* Defaults:deploy does not reach %sudo. */
-	assert_false(flag(rule(f, "/etc/sudoers:50"), "nopasswd"));
-	assert_true(flag(json_object_get(f, "settings"), "authenticate"));
+	assert_false(unit_bool(rule(f, "/etc/sudoers:50"), "nopasswd"));
+	assert_true(unit_bool(json_object_get(f, "settings"), "authenticate"));
 	d = json_array_get(json_object_get(f, "defaults"), 4);
 	assert_string_equal(json_string_value(json_object_get(d, "setting")),
 	    "!authenticate");
@@ -235,25 +186,25 @@ test_tags_and_shells(void **state)
 	    "lint ALL = CHK, !ALL\n");
 	f = collect_root(root);
 	r = rule(f, "/etc/sudoers:1");
-	assert_true(flag(r, "nopasswd"));
-	assert_true(flag(r, "all_commands"));
-	assert_false(flag(r, "nopasswd_all"));
+	assert_true(unit_bool(r, "nopasswd"));
+	assert_true(unit_bool(r, "all_commands"));
+	assert_false(unit_bool(r, "nopasswd_all"));
 	r = rule(f, "/etc/sudoers:2");
-	assert_true(flag(r, "grants_shell"));
-	assert_true(flag(r, "nopasswd_all"));
+	assert_true(unit_bool(r, "grants_shell"));
+	assert_true(unit_bool(r, "nopasswd_all"));
 	r = rule(f, "/etc/sudoers:3");
-	assert_true(flag(r, "nopasswd_all"));
-	assert_true(flag(r, "root_only"));
+	assert_true(unit_bool(r, "nopasswd_all"));
+	assert_true(unit_bool(r, "root_only"));
 	r = rule(f, "/etc/sudoers:4");
-	assert_false(flag(r, "all_commands"));
+	assert_false(unit_bool(r, "all_commands"));
 	assert_int_equal(json_array_size(json_object_get(r, "commands")), 1);
 	r = rule(f, "/etc/sudoers:5");
 	assert_true(has(json_object_get(r, "hosts"), "host3"));
-	assert_true(flag(r, "nopasswd_all"));
+	assert_true(unit_bool(r, "nopasswd_all"));
 	r = rule(f, "/etc/sudoers:7");
-	assert_false(flag(r, "all_commands"));
+	assert_false(unit_bool(r, "all_commands"));
 	json_decref(f);
-	rm_root(root);
+	unit_rmtree(root);
 }
 
 /* Continuations, #include relative paths, Defaults settings. */
@@ -268,33 +219,33 @@ test_include_and_defaults(void **state)
 	    "\ttimestamp_timeout=2.5\n"
 	    "#include extra\n"
 	    "#includedir /etc/sudoers.d\n");
-	put(root, "/etc/extra", "Defaults !authenticate\n"
+	unit_put(root, "/etc/extra", "Defaults !authenticate\n"
 	    "alice ALL = ALL # NOPASSWD: ALL in a comment\n");
-	put(root, "/etc/sudoers.d/zz", "Defaults authenticate\n");
+	unit_put(root, "/etc/sudoers.d/zz", "Defaults authenticate\n");
 	f = collect_root(root);
 	assert_true(has(json_object_get(f, "files"), "/etc/extra"));
 	assert_true(has(json_object_get(f, "files"), "/etc/sudoers.d/zz"));
 	s = json_object_get(f, "settings");
 	assert_string_equal(json_string_value(json_object_get(s, "logfile")),
 	    "/var/log/sudo.log");
-	assert_false(flag(s, "syslog"));
-	assert_true(flag(s, "logged"));
+	assert_false(unit_bool(s, "syslog"));
+	assert_true(unit_bool(s, "logged"));
 	assert_int_equal(json_integer_value(json_object_get(s,
 	    "timestamp_timeout_s")), 150);
 	/* The later "Defaults authenticate" restores it. */
-	assert_true(flag(s, "authenticate"));
-	assert_false(flag(rule(f, "/etc/extra:2"), "nopasswd"));
+	assert_true(unit_bool(s, "authenticate"));
+	assert_false(unit_bool(rule(f, "/etc/extra:2"), "nopasswd"));
 	json_decref(f);
-	rm_root(root);
+	unit_rmtree(root);
 
 	/* Global !authenticate, and !syslog without logfile. */
 	root = tmp_root("Defaults !authenticate, !syslog\n"
 	    "alice ALL = (ALL) ALL\n");
 	f = collect_root(root);
-	assert_true(flag(rule(f, "/etc/sudoers:2"), "nopasswd_all"));
-	assert_false(flag(json_object_get(f, "settings"), "logged"));
+	assert_true(unit_bool(rule(f, "/etc/sudoers:2"), "nopasswd_all"));
+	assert_false(unit_bool(json_object_get(f, "settings"), "logged"));
 	json_decref(f);
-	rm_root(root);
+	unit_rmtree(root);
 }
 
 int

@@ -18,6 +18,7 @@
 
 #include "collector.h"
 #include "systemd.h"
+#include "unit.h"
 
 extern const struct collector collector_time;
 
@@ -27,13 +28,7 @@ static char	root[1024];
 static json_t *
 collect(const char *name)
 {
-	struct collector_ctx	 ctx;
-
-	snprintf(root, sizeof root, "%s/%s/root", FIXTURES, name);
-	memset(&ctx, 0, sizeof ctx);
-	ctx.root = root;
-	ctx.now = 1795317600;	/* 2026-11-22T02:00:00Z */
-	return (collector_time.collect(&ctx));
+	return (unit_collect(&collector_time, name, UNIT_NOW));
 }
 
 /* The element of arr named name; fails the test if absent. */
@@ -41,24 +36,10 @@ static json_t *
 named(json_t *arr, const char *name)
 {
 	json_t	*v;
-	size_t	 i;
 
-	json_array_foreach(arr, i, v) {
-		if (strcmp(json_string_value(json_object_get(v, "name")),
-		    name) == 0)
-			return (v);
-	}
-	fail_msg("no element %s", name);
-	return (NULL);
-}
-
-static int
-is_true(json_t *o, const char *key)
-{
-	json_t	*v = json_object_get(o, key);
-
-	assert_non_null(v);
-	return (json_is_true(v));
+	if ((v = unit_named(arr, name)) == NULL)
+		fail_msg("no element %s", name);
+	return (v);
 }
 
 static void
@@ -71,9 +52,9 @@ test_chrony(void **state)
 	assert_string_equal(json_string_value(json_object_get(f,
 	    "enabled_service")), "chrony");
 	c = named(json_object_get(f, "services"), "chrony");
-	assert_true(is_true(c, "installed"));
-	assert_true(is_true(c, "enabled"));
-	assert_false(is_true(c, "masked"));
+	assert_true(unit_bool(c, "installed"));
+	assert_true(unit_bool(c, "enabled"));
+	assert_false(unit_bool(c, "masked"));
 	/* The Debian pool plus two servers from sources.d/corp.sources. */
 	assert_int_equal(json_integer_value(json_object_get(f,
 	    "sources_count")), 3);
@@ -87,7 +68,7 @@ test_chrony(void **state)
 	assert_string_equal(json_string_value(json_object_get(
 	    json_object_get(f, "clock"), "_na")),
 	    "clock offset is measurable only on the live host");
-	assert_false(is_true(named(json_object_get(f, "services"),
+	assert_false(unit_bool(named(json_object_get(f, "services"),
 	    "systemd-timesyncd"), "installed"));
 	json_decref(f);
 }
@@ -101,10 +82,10 @@ test_masked_is_not_enabled(void **state)
 	    "enabled_count")), 0);
 	assert_true(json_is_null(json_object_get(f, "enabled_service")));
 	t = named(json_object_get(f, "services"), "systemd-timesyncd");
-	assert_true(is_true(t, "installed"));
-	assert_true(is_true(t, "masked"));
+	assert_true(unit_bool(t, "installed"));
+	assert_true(unit_bool(t, "masked"));
 	/* The sysinit.target.wants link is still there, but masked wins. */
-	assert_false(is_true(t, "enabled"));
+	assert_false(unit_bool(t, "enabled"));
 	json_decref(f);
 }
 
@@ -116,8 +97,8 @@ test_timesyncd_dropin(void **state)
 	assert_int_equal(json_integer_value(json_object_get(f,
 	    "enabled_count")), 1);
 	t = named(json_object_get(f, "services"), "systemd-timesyncd");
-	assert_true(is_true(t, "enabled"));
-	assert_false(is_true(t, "builtin_fallback"));
+	assert_true(unit_bool(t, "enabled"));
+	assert_false(unit_bool(t, "builtin_fallback"));
 	assert_int_equal(json_array_size(json_object_get(t, "sources")), 2);
 	named(json_object_get(t, "sources"), "ntp1.example.org");
 	named(json_object_get(f, "sources"), "ntp2.example.org");
@@ -126,7 +107,7 @@ test_timesyncd_dropin(void **state)
 	/* time-none has no NTP=: timesyncd's compiled-in list is used. */
 	f = collect("time-none");
 	t = named(json_object_get(f, "services"), "systemd-timesyncd");
-	assert_true(is_true(t, "builtin_fallback"));
+	assert_true(unit_bool(t, "builtin_fallback"));
 	json_decref(f);
 }
 
@@ -137,12 +118,12 @@ test_conflict(void **state)
 
 	assert_int_equal(json_integer_value(json_object_get(f,
 	    "enabled_count")), 2);
-	assert_true(is_true(named(json_object_get(f, "services"), "ntpsec"),
+	assert_true(unit_bool(named(json_object_get(f, "services"), "ntpsec"),
 	    "enabled"));
 	/* ntpsec's Alias=ntp.service link does not make "ntp" installed. */
-	assert_false(is_true(named(json_object_get(f, "services"), "ntp"),
+	assert_false(unit_bool(named(json_object_get(f, "services"), "ntp"),
 	    "installed"));
-	assert_false(is_true(named(json_object_get(f, "services"), "ntp"),
+	assert_false(unit_bool(named(json_object_get(f, "services"), "ntp"),
 	    "enabled"));
 	assert_int_equal(json_integer_value(json_object_get(f,
 	    "sources_count")), 5);
@@ -206,34 +187,18 @@ test_systemd_alias(void **state)
 static void
 test_unreadable_unit_dir(void **state)
 {
-	struct collector_ctx	 ctx;
-	char			 tmp[] = "/tmp/test_timesync.XXXXXX", path[1200];
-	json_t			*f, *c;
-	FILE			*fp;
+	char	*tmp = unit_tmpdir("test_timesync");
+	json_t	*f, *c;
 
-	assert_non_null(mkdtemp(tmp));
-	snprintf(path, sizeof path, "%s/etc", tmp);
-	mkdir(path, 0755);
-	snprintf(path, sizeof path, "%s/etc/systemd", tmp);
-	mkdir(path, 0755);
 	/* /etc/systemd/system exists but is not a directory. */
-	snprintf(path, sizeof path, "%s/etc/systemd/system", tmp);
-	assert_non_null(fp = fopen(path, "w"));
-	fclose(fp);
-	memset(&ctx, 0, sizeof ctx);
-	ctx.root = tmp;
-	f = collector_time.collect(&ctx);
+	unit_put(tmp, "/etc/systemd/system", "");
+	f = unit_collect_root(&collector_time, tmp, UNIT_NOW);
 	c = named(json_object_get(f, "services"), "chrony");
 	assert_non_null(json_object_get(c, "_error"));
 	assert_non_null(strstr(json_string_value(json_object_get(c,
 	    "_error")), "/etc/systemd/system"));
 	json_decref(f);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/etc/systemd", tmp);
-	rmdir(path);
-	snprintf(path, sizeof path, "%s/etc", tmp);
-	rmdir(path);
-	rmdir(tmp);
+	unit_rmtree(tmp);
 }
 
 int
