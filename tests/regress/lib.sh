@@ -2,6 +2,8 @@
 #   run_check CASE [args...]   ismsctl check on tests/fixtures/CASE/root, JSON
 #   expect_status JSON CHECK STATUS
 #   expect_jq JSON EXPR         jq -e EXPR must hold
+#   copy_fixture CASE          run_check CASE reads a temporary copy, ROOT
+#   ago HOURS FILE...          mtimes under ROOT, HOURS before NOW
 : "${top_srcdir:?top_srcdir not set}"
 : "${top_builddir:=$top_srcdir}"
 ISMSCTL="$top_builddir/ismsctl"
@@ -32,4 +34,26 @@ expect_status() {
 
 expect_jq() {
 	printf '%s\n' "$1" | jq -e "$2" >/dev/null || fail "jq: $2"
+}
+
+# Copies fixture CASE to a temporary directory (removed on exit) and
+# points FIXTURES there, so that run_check CASE reads the copy; sets ROOT
+# to the copy's root.  For file times, which git does not keep, and for
+# scenarios that change a file of the fixture.
+copy_fixture() {
+	if [ -z "${_copies:-}" ]; then
+		_copies=$(mktemp -d)
+		trap 'rm -rf "$_copies"' EXIT
+	fi
+	rm -rf "${_copies:?}/$1"
+	cp -a "$top_srcdir/tests/fixtures/$1" "$_copies/"
+	FIXTURES=$_copies
+	ROOT=$_copies/$1/root
+}
+
+# Sets the modification times of files under ROOT to HOURS before NOW.
+ago() {		# hours file...
+	_h=$1
+	shift
+	for _f; do touch -h -d "$NOW - $_h hours" "$ROOT/$_f"; done
 }

@@ -10,12 +10,9 @@ expect_jq "$out" '.results[] | select(.check == "patch.security_updates") |
 expect_status "$out" patch.metadata_fresh pass
 
 # A truncated lz4 list is an error naming the file, never a pass.
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cp -a "$FIXTURES/patch-lz4-lists" "$tmp/"
-f=$(ls "$tmp"/patch-lz4-lists/root/var/lib/apt/lists/*security*_Packages.lz4)
+copy_fixture patch-lz4-lists
+f=$(ls "$ROOT"/var/lib/apt/lists/*security*_Packages.lz4)
 head -c 300 "$f" > "$f.tmp" && mv "$f.tmp" "$f"
-FIXTURES=$tmp
 out=$(run_check patch-lz4-lists)
 expect_status "$out" patch.security_updates error
 expect_jq "$out" '.results[] | select(.check == "patch.security_updates") |

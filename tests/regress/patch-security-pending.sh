@@ -14,11 +14,8 @@ expect_status "$out" patch.recent_upgrade pass
 expect_status "$out" patch.os_supported pass
 
 # The same host with its last upgrade 30 days ago.
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cp -a "$FIXTURES/patch-security-pending" "$tmp/"
+copy_fixture patch-security-pending
 sed -i 's/2026-11-20/2026-10-23/' \
-    "$tmp/patch-security-pending/root/var/log/apt/history.log"
-FIXTURES=$tmp
+    "$ROOT/var/log/apt/history.log"
 out=$(run_check patch-security-pending)
 expect_status "$out" patch.recent_upgrade fail
