@@ -152,22 +152,6 @@ log_basename_cmp(const void *a, const void *b)
 	return (strcmp(strrchr(x, '/'), strrchr(y, '/')));
 }
 
-/* The target of a symlink under root, or NULL. */
-static char *
-log_readlink(struct collector_ctx *ctx, const char *path)
-{
-	char	*full, buf[PATH_MAX];
-	ssize_t	 n;
-
-	full = root_path(ctx->root, path);
-	n = readlink(full, buf, sizeof buf - 1);
-	free(full);
-	if (n == -1)
-		return (NULL);
-	buf[n] = '\0';
-	return (xstrdup(buf));
-}
-
 /* journald: Storage= (auto means persistent if /var/log/journal exists). */
 static json_t *
 log_journald(struct collector_ctx *ctx)
@@ -214,7 +198,7 @@ log_journald(struct collector_ctx *ctx)
 	qsort(list, k, sizeof *list, log_basename_cmp);
 	for (i = 0; i < k; i++) {
 		/* A drop-in linked to /dev/null masks the name. */
-		target = log_readlink(ctx, list[i]);
+		target = root_readlink(ctx->root, list[i]);
 		if (target == NULL || strcmp(target, "/dev/null") != 0)
 			log_journald_file(ctx, j, list[i], 0);
 		free(target);

@@ -45,22 +45,6 @@ systemd_name_match(const char *name, const char *unit,
 	return (0);
 }
 
-/* The target of a symlink under root, or NULL. */
-static char *
-systemd_readlink(const char *root, const char *path)
-{
-	char	*full, buf[PATH_MAX];
-	ssize_t	 n;
-
-	full = root_path(root, path);
-	n = readlink(full, buf, sizeof buf - 1);
-	free(full);
-	if (n == -1)
-		return (NULL);
-	buf[n] = '\0';
-	return (xstrdup(buf));
-}
-
 /* Whether a link in dir (a .wants or .requires directory) names the unit. */
 static char *
 systemd_scan_wants(const char *root, const char *dir, const char *unit,
@@ -78,7 +62,7 @@ systemd_scan_wants(const char *root, const char *dir, const char *unit,
 			break;
 		}
 		/* An alias-named link to the real unit file also counts. */
-		if ((target = systemd_readlink(root, path)) != NULL) {
+		if ((target = root_readlink(root, path)) != NULL) {
 			base = strrchr(target, '/');
 			base = base != NULL ? base + 1 : target;
 			if (systemd_name_match(base, unit, aliases))
@@ -105,7 +89,7 @@ systemd_unit_state(const char *root, const char *unit,
 
 	/* Masked: /etc/systemd/system/<unit> -> /dev/null. */
 	xasprintf(&path, "%s/%s", SYSTEMD_ETC, unit);
-	if ((target = systemd_readlink(root, path)) != NULL) {
+	if ((target = root_readlink(root, path)) != NULL) {
 		if (strcmp(target, "/dev/null") == 0)
 			st->masked = 1;
 		free(target);

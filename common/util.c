@@ -228,6 +228,22 @@ root_exists(const char *root, const char *path)
 	return (r == 0);
 }
 
+/* The target of the symlink path under root (a new string), or NULL. */
+char *
+root_readlink(const char *root, const char *path)
+{
+	char	*full, buf[PATH_MAX];
+	ssize_t	 n;
+
+	full = root_path(root, path);
+	n = readlink(full, buf, sizeof buf - 1);
+	free(full);
+	if (n == -1)
+		return (NULL);
+	buf[n] = '\0';
+	return (xstrdup(buf));
+}
+
 static int
 strv_cmp(const void *a, const void *b)
 {

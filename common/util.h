@@ -35,6 +35,8 @@ int	 root_read_file(const char *root, const char *path, char **buf,
 int	 root_stat(const char *root, const char *path, struct stat *,
 	    char **cause);
 int	 root_exists(const char *root, const char *path);
+/* The target of a symlink under root, or NULL. */
+char	*root_readlink(const char *root, const char *path);
 /* Sorted entries of a directory (no "." or ".."), NULL-terminated. */
 char	**root_list_dir(const char *root, const char *path, char **cause);
 void	 strv_free(char **);
