@@ -29,7 +29,8 @@ measure() {
 	t0=$(date +%s%N)
 	/usr/bin/time -f '%M' -o "$tmp/rss" "$@" >/dev/null 2>&1 || true
 	t1=$(date +%s%N)
-	echo "$(( (t1 - t0) / 1000 )) $(cat "$tmp/rss")" >> "$out"
+	# GNU time writes "Command exited with non-zero status" first.
+	echo "$(( (t1 - t0) / 1000 )) $(tail -n 1 "$tmp/rss")" >> "$out"
 }
 
 # The store is written, as a real run does; a fresh file each time.
