@@ -270,6 +270,52 @@ json_t		*store_history(struct store *, const char *check, time_t since,
 		    char **cause);
 /* A stored run's canonical document (for export and tests). */
 char		*store_get_run(struct store *, int64_t id, char **cause);
+/* The changes a run recorded: [{check, old, new, message}]. */
+json_t		*store_run_changes(struct store *, int64_t run);
+/*
+ * Statuses of a check over the last n runs before (not including) run,
+ * oldest first, as new strings; returns the count.  Runs before the
+ * check existed are left out.
+ */
+size_t		 store_check_statuses(struct store *, const char *check,
+		    int64_t run, size_t n, char ***out);
+int		 store_flap_get(struct store *, const char *check);
+/* Checks now flapping, as a JSON array of ids. */
+json_t		*store_flapping(struct store *);
+void		 store_flap_set(struct store *, const char *check, int);
+/* Number of runs stored. */
+int64_t		 store_run_count(struct store *);
+
+/*
+ * The durable alert queue: one row per alert and destination, kept
+ * until delivered; attempts and the next attempt time survive restarts.
+ */
+struct queue_item {
+	int64_t		 id;
+	char		*dest;
+	char		*body;
+	size_t		 len;
+	int		 attempts;
+	time_t		 created_at;
+};
+int64_t		 store_queue_push(struct store *, const char *dest,
+		    const char *body, size_t len, time_t now);
+/* The oldest due item of dest (next_at <= now), or -1 if none. */
+int		 store_queue_next(struct store *, const char *dest, time_t now,
+		    struct queue_item *);
+void		 store_queue_item_clear(struct queue_item *);
+void		 store_queue_delivered(struct store *, int64_t id, time_t now);
+void		 store_queue_retry(struct store *, int64_t id, time_t next_at,
+		    const char *error);
+/* Delivery attempts made for an item so far. */
+int		 store_queue_attempts(struct store *, int64_t id);
+/* Pending items of dest (NULL: all). */
+int64_t		 store_queue_depth(struct store *, const char *dest);
+/* Delivered to dest since t. */
+int64_t		 store_queue_delivered_since(struct store *, const char *dest,
+		    time_t t);
+/* Earliest next_at of a pending item, or 0 if none. */
+time_t		 store_queue_earliest(struct store *);
 
 /* alert.c: the wording of every alert, and local syslog (only here). */
 enum drift_kind {
@@ -342,6 +388,42 @@ time_t		 sched_next(const struct sched_params *, time_t now,
 		    time_t last_run, uint32_t rnd, int *nightly);
 /* Whether t falls in the quiet-hours window (local time). */
 int		 sched_in_quiet(const struct sched_params *, time_t t);
+
+/*
+ * Messages between the daemon's processes (common/ipc.h framing, JSON
+ * payloads).  The comment gives the direction and the payload.
+ */
+enum imsg_type {
+	IMSG_NONE,
+	IMSG_CONF_FILE,		/* parent > engine, net: {name, text} */
+	IMSG_CONF_END,		/* parent > engine, net: {reload} */
+	IMSG_READY,		/* engine > parent: {} */
+	IMSG_COLLECT,		/* engine > parent: {run, nightly} */
+	IMSG_FACTS,		/* parent > engine: {name, facts} */
+	IMSG_COLLECT_DONE,	/* parent > engine: {run, now, deferred} */
+	IMSG_DELIVER,		/* engine > net: {id, dest, url|host, ...} */
+	IMSG_DELIVERED,		/* net > engine: {id, ok, status, error,
+				   retry_after} */
+	IMSG_CA,		/* parent > net: {path, pem} */
+	IMSG_SHUTDOWN,		/* parent > engine, net: {} */
+	IMSG_STATUS,		/* engine > parent: {status} for sd_notify */
+	IMSG_MAX
+};
+
+/* engine.c, net.c: the unprivileged processes of isms-agentd. */
+struct engine_args {
+	const char	*store;		/* store path (before chroot) */
+	const char	*control;	/* control socket path */
+	const char	*group;		/* its group, or NULL */
+	const char	*user;
+	const char	*syslog_ident;
+	int		 syslog_facility;
+	int		 foreground;
+	int		 verbose;
+};
+void		 engine_main(struct engine_args *) __attribute__((noreturn));
+void		 net_main(const char *user, int foreground, int verbose)
+		    __attribute__((noreturn));
 
 /* check.c */
 struct check_opts {

@@ -64,6 +64,14 @@ static const char *store_schema =
     "CREATE TABLE IF NOT EXISTS verdicts ("
     "  check_id TEXT PRIMARY KEY, status TEXT NOT NULL,"
     "  run_id INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS flap ("
+    "  check_id TEXT PRIMARY KEY, flapping INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS alert_queue ("
+    "  id INTEGER PRIMARY KEY, dest TEXT NOT NULL, body BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_at INTEGER NOT NULL, delivered_at INTEGER, last_error TEXT);"
+    "CREATE INDEX IF NOT EXISTS alert_queue_due ON alert_queue(dest,"
+    "  delivered_at, next_at);"
     "CREATE TRIGGER IF NOT EXISTS runs_append_only_u BEFORE UPDATE ON runs"
     "  BEGIN SELECT RAISE(ABORT, 'runs are append-only'); END;"
     "CREATE TRIGGER IF NOT EXISTS runs_append_only_d BEFORE DELETE ON runs"
@@ -489,6 +497,276 @@ store_history(struct store *s, const char *check, time_t since, char **cause)
 		    json_null() : json_string((const char *)
 		    sqlite3_column_text(st, 5))));
 	}
+	sqlite3_finalize(st);
+	return (arr);
+}
+
+json_t *
+store_run_changes(struct store *s, int64_t run)
+{
+	sqlite3_stmt	*st;
+	json_t		*arr = json_array();
+
+	if (sqlite3_prepare_v2(s->db, "SELECT check_id, old, new, message "
+	    "FROM changes WHERE run_id = ? ORDER BY id", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return (arr);
+	sqlite3_bind_int64(st, 1, run);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack("{s:s,s:o,s:s,s:o}",
+		    "check", (const char *)sqlite3_column_text(st, 0),
+		    "old", sqlite3_column_type(st, 1) == SQLITE_NULL ?
+		    json_null() : json_string((const char *)
+		    sqlite3_column_text(st, 1)),
+		    "new", (const char *)sqlite3_column_text(st, 2),
+		    "message", sqlite3_column_type(st, 3) == SQLITE_NULL ?
+		    json_null() : json_string((const char *)
+		    sqlite3_column_text(st, 3))));
+	sqlite3_finalize(st);
+	return (arr);
+}
+
+size_t
+store_check_statuses(struct store *s, const char *check, int64_t run,
+    size_t n, char ***out)
+{
+	sqlite3_stmt	*st;
+	int64_t		*runs = NULL, r;
+	char		**v, *cur = NULL;
+	size_t		 nruns = 0, i, count = 0;
+
+	*out = NULL;
+	/* The last n run ids before run, newest first. */
+	if (sqlite3_prepare_v2(s->db, "SELECT id FROM runs WHERE id < ? "
+	    "ORDER BY id DESC LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+		return (0);
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
+	runs = xcalloc(n + 1, sizeof *runs);
+	while (sqlite3_step(st) == SQLITE_ROW && nruns < n)
+		runs[nruns++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	v = xcalloc(nruns + 1, sizeof *v);
+	/* Walk the check's changes up to each run, oldest run first. */
+	if (sqlite3_prepare_v2(s->db, "SELECT new FROM changes WHERE "
+	    "check_id = ? AND run_id <= ? ORDER BY id DESC LIMIT 1", -1, &st,
+	    NULL) != SQLITE_OK) {
+		free(runs);
+		free(v);
+		return (0);
+	}
+	for (i = nruns; i > 0; i--) {
+		r = runs[i - 1];
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, check, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, r);
+		free(cur);
+		cur = NULL;
+		if (sqlite3_step(st) == SQLITE_ROW)
+			cur = xstrdup((const char *)sqlite3_column_text(st, 0));
+		if (cur != NULL)
+			v[count++] = xstrdup(cur);
+	}
+	free(cur);
+	sqlite3_finalize(st);
+	free(runs);
+	*out = v;
+	return (count);
+}
+
+int
+store_flap_get(struct store *s, const char *check)
+{
+	sqlite3_stmt	*st;
+	int		 f = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT flapping FROM flap WHERE "
+	    "check_id = ?", -1, &st, NULL) != SQLITE_OK)
+		return (0);
+	sqlite3_bind_text(st, 1, check, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		f = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return (f);
+}
+
+void
+store_flap_set(struct store *s, const char *check, int flapping)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO flap(check_id, "
+	    "flapping) VALUES (?, ?)", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, check, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, flapping);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
+/* A single integer from a query with up to two text/int parameters. */
+static int64_t
+store_int(struct store *s, const char *sql, const char *text, int64_t num,
+    int nparams)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return (-1);
+	if (nparams >= 1) {
+		if (text != NULL)
+			sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 1);
+	}
+	if (nparams >= 2)
+		sqlite3_bind_int64(st, 2, num);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return (v);
+}
+
+int64_t
+store_run_count(struct store *s)
+{
+	return (store_int(s, "SELECT count(*) FROM runs", NULL, 0, 0));
+}
+
+int64_t
+store_queue_push(struct store *s, const char *dest, const char *body,
+    size_t len, time_t now)
+{
+	sqlite3_stmt	*st;
+	int64_t		 id = -1;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO alert_queue(dest, body, "
+	    "created_at, next_at) VALUES (?, ?, ?, ?)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return (-1);
+	sqlite3_bind_text(st, 1, dest, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, body, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, now);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		id = sqlite3_last_insert_rowid(s->db);
+	sqlite3_finalize(st);
+	return (id);
+}
+
+int
+store_queue_next(struct store *s, const char *dest, time_t now,
+    struct queue_item *qi)
+{
+	sqlite3_stmt	*st;
+	const void	*b;
+	int		 r = -1;
+
+	memset(qi, 0, sizeof *qi);
+	if (sqlite3_prepare_v2(s->db, "SELECT id, body, attempts, created_at "
+	    "FROM alert_queue WHERE dest = ? AND delivered_at IS NULL AND "
+	    "next_at <= ? ORDER BY id LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return (-1);
+	sqlite3_bind_text(st, 1, dest, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		qi->id = sqlite3_column_int64(st, 0);
+		b = sqlite3_column_blob(st, 1);
+		qi->len = sqlite3_column_bytes(st, 1);
+		qi->body = xmalloc(qi->len + 1);
+		if (qi->len != 0)
+			memcpy(qi->body, b, qi->len);
+		qi->body[qi->len] = '\0';
+		qi->attempts = sqlite3_column_int(st, 2);
+		qi->created_at = sqlite3_column_int64(st, 3);
+		qi->dest = xstrdup(dest);
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return (r);
+}
+
+void
+store_queue_item_clear(struct queue_item *qi)
+{
+	free(qi->dest);
+	free(qi->body);
+	memset(qi, 0, sizeof *qi);
+}
+
+void
+store_queue_delivered(struct store *s, int64_t id, time_t now)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v2(s->db, "UPDATE alert_queue SET delivered_at = "
+	    "?, attempts = attempts + 1 WHERE id = ?", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
+void
+store_queue_retry(struct store *s, int64_t id, time_t next_at,
+    const char *error)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v2(s->db, "UPDATE alert_queue SET attempts = "
+	    "attempts + 1, next_at = ?, last_error = ? WHERE id = ?", -1, &st,
+	    NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, next_at);
+	sqlite3_bind_text(st, 2, error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, id);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
+int64_t
+store_queue_depth(struct store *s, const char *dest)
+{
+	return (store_int(s, "SELECT count(*) FROM alert_queue WHERE "
+	    "delivered_at IS NULL AND (?1 IS NULL OR dest = ?1)", dest, 0, 1));
+}
+
+int64_t
+store_queue_delivered_since(struct store *s, const char *dest, time_t t)
+{
+	return (store_int(s, "SELECT count(*) FROM alert_queue WHERE "
+	    "dest = ?1 AND delivered_at >= ?2", dest, t, 2));
+}
+
+time_t
+store_queue_earliest(struct store *s)
+{
+	return (store_int(s, "SELECT coalesce(min(next_at), 0) FROM "
+	    "alert_queue WHERE delivered_at IS NULL", NULL, 0, 0));
+}
+
+int
+store_queue_attempts(struct store *s, int64_t id)
+{
+	return ((int)store_int(s, "SELECT attempts FROM alert_queue WHERE "
+	    "id = ?2", NULL, id, 2));
+}
+
+json_t *
+store_flapping(struct store *s)
+{
+	sqlite3_stmt	*st;
+	json_t		*arr = json_array();
+
+	if (sqlite3_prepare_v2(s->db, "SELECT check_id FROM flap WHERE "
+	    "flapping != 0 ORDER BY check_id", -1, &st, NULL) != SQLITE_OK)
+		return (arr);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(arr, json_string((const char *)
+		    sqlite3_column_text(st, 0)));
 	sqlite3_finalize(st);
 	return (arr);
 }

@@ -68,6 +68,9 @@ struct collector {
 /* registry.c */
 extern const struct collector *const collectors[];
 const struct collector	*collector_find(const char *);
+/* Runs one collector (init, collect, cleanup); returns its facts. */
+json_t			*collector_run_one(const struct collector *,
+			    struct collector_ctx *);
 /* Runs every collector; returns {"<name>": facts, ...}. */
 json_t			*collectors_run(struct collector_ctx *);
 

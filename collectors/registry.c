@@ -53,26 +53,31 @@ collector_find(const char *name)
 }
 
 json_t *
+collector_run_one(const struct collector *c, struct collector_ctx *ctx)
+{
+	json_t	*facts;
+
+	if (c->init != NULL && c->init(ctx) == -1)
+		return (json_pack("{s:s}", "_error",
+		    "collector failed to start"));
+	facts = c->collect(ctx);
+	if (facts == NULL || !json_is_object(facts))
+		fatalx("%s: collector %s returned no object", __func__,
+		    c->name);
+	if (c->cleanup != NULL)
+		c->cleanup();
+	return (facts);
+}
+
+json_t *
 collectors_run(struct collector_ctx *ctx)
 {
-	const struct collector	*c;
-	json_t			*all, *facts;
-	size_t			 i;
+	json_t	*all;
+	size_t	 i;
 
 	all = json_object();
-	for (i = 0; (c = collectors[i]) != NULL; i++) {
-		if (c->init != NULL && c->init(ctx) == -1) {
-			json_object_set_new(all, c->name, json_pack("{s:s}",
-			    "_error", "collector failed to start"));
-			continue;
-		}
-		facts = c->collect(ctx);
-		if (facts == NULL || !json_is_object(facts))
-			fatalx("%s: collector %s returned no object", __func__,
-			    c->name);
-		json_object_set_new(all, c->name, facts);
-		if (c->cleanup != NULL)
-			c->cleanup();
-	}
+	for (i = 0; collectors[i] != NULL; i++)
+		json_object_set_new(all, collectors[i]->name,
+		    collector_run_one(collectors[i], ctx));
 	return (all);
 }

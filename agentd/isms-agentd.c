@@ -1,0 +1,755 @@
+/*
+ * Copyright (c) 2026 The isms-agent authors. ISC licence, see LICENSE.
+ *
+ * isms-agentd: the parent process.
+ *
+ * Design.  The parent stays root and does three things only: it reads
+ * the configuration (and re-reads it on SIGHUP), it starts and watches
+ * its two children, and it runs the collectors when the engine asks.
+ * It has no network and no database.
+ *
+ * The children are fresh execs of this binary ("-P engine", "-P net")
+ * that confine themselves (chroot, unprivileged user) before reading
+ * anything from their peers:
+ *
+ *   parent (root) --- engine (_isms, chroot store dir) --- net (_isms)
+ *        |                 timers, evaluation, store,         HTTPS,
+ *   collectors             drift, alert queue,                remote
+ *   (forked worker,        control socket                     syslog
+ *    nice, idle I/O)
+ *
+ * Collection runs in a forked worker at low CPU and I/O priority.  The
+ * worker sends each collector's facts as soon as they are ready; a
+ * collector that takes longer than daemon.collector_timeout is killed
+ * with its worker, recorded as an error, and the run goes on with the
+ * next collector in a new worker.  A crashing collector costs its own
+ * facts, not the run and never the daemon.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "agentd.h"
+#include "ipc.h"
+#include "log.h"
+#include "proc.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define PARENT_STOP_WAIT	10	/* seconds for children to exit */
+
+struct parent {
+	struct event_base	*base;
+	const char		*conf_path;
+	const char		*root;		/* -r: host files under root */
+	int			 foreground;
+	int			 verbose;
+	char			 self[4096];	/* our binary, for re-exec */
+	struct policy		*policy;
+	struct agent_conf	*conf;
+	char			*conf_text;	/* as read, for the children */
+	size_t			 conf_len;
+
+	pid_t			 engine_pid, net_pid;
+	struct ipc		*engine, *net;
+
+	/* The collection in progress. */
+	pid_t			 worker;
+	struct ipc		*worker_ipc;
+	struct event		*worker_timer;
+	int64_t			 run;
+	time_t			 run_now;
+	size_t			 next_collector;
+	int			 collecting;
+
+	struct event		*ev_sighup, *ev_sigterm, *ev_sigint;
+	struct event		*ev_sigchld;
+	int			 stopping;
+};
+
+static struct parent	*P;
+
+static void parent_collect_from(struct parent *, size_t);
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: isms-agentd [-dnv] [-f file] [-r dir]\n");
+	exit(EXIT_USAGE);
+}
+
+/*
+ * sd_notify(3) by hand: one datagram to $NOTIFY_SOCKET.  No library is
+ * needed for a protocol this small; abstract sockets start with '@'.
+ */
+static void
+parent_notify(const char *state)
+{
+	struct sockaddr_un	 sun;
+	const char		*path;
+	socklen_t		 len;
+	int			 fd;
+
+	if ((path = getenv("NOTIFY_SOCKET")) == NULL || *path == '\0' ||
+	    strlen(path) >= sizeof sun.sun_path)
+		return;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	if (sun.sun_path[0] == '@')
+		sun.sun_path[0] = '\0';
+	len = offsetof(struct sockaddr_un, sun_path) + strlen(path);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL,
+	    (struct sockaddr *)&sun, len) == -1)
+		log_debug("%s: %s", __func__, strerror(errno));
+	close(fd);
+}
+
+/* Loads agent.yaml and the policy; prints every error, -1 on any. */
+static int
+parent_load(struct parent *p, struct policy **pp, struct agent_conf **cp,
+    char **text, size_t *len)
+{
+	struct yerrors	 e = { NULL, 0 };
+	struct policy	*pol;
+	struct agent_conf *conf;
+	char		*cause = NULL, *buf = NULL;
+	size_t		 i, n = 0;
+
+	pol = policy_new();
+	policy_load_builtin(pol, &e);
+	if (root_read_file("", p->conf_path, &buf, &n, &cause) == -1) {
+		if (errno != ENOENT || strcmp(p->conf_path,
+		    SYSCONFDIR "/isms-agent/agent.yaml") != 0)
+			yerr_at(&e, p->conf_path, 0, 0, "%s", cause);
+		free(cause);
+		buf = xstrdup("");
+		n = 0;
+	}
+	conf = config_load_buffer(p->conf_path, buf, n, pol, &e);
+	if (e.n != 0) {
+		for (i = 0; i < e.n; i++)
+			log_warnx("%s", e.msgs[i]);
+		yerrors_clear(&e);
+		config_free(conf);
+		policy_free(pol);
+		free(buf);
+		return (-1);
+	}
+	*pp = pol;
+	*cp = conf;
+	*text = buf;
+	*len = n;
+	return (0);
+}
+
+/* Sends the configuration (the text of agent.yaml) to a child. */
+static void
+parent_send_conf(struct parent *p, struct ipc *ipc, int reload)
+{
+	json_t	*j;
+
+	j = json_pack("{s:s,s:s%}", "name", p->conf_path, "text",
+	    p->conf_text, p->conf_len);
+	ipc_send_json(ipc, IMSG_CONF_FILE, j);
+	ipc_send_json(ipc, IMSG_CONF_END, json_pack("{s:b,s:s}", "reload",
+	    reload, "root", p->root));
+}
+
+/* The CA files the net process needs, read here before it asks. */
+static void
+parent_send_cas(struct parent *p)
+{
+	char	*pem, *cause;
+	size_t	 i, len;
+
+	for (i = 0; i < p->conf->nwebhooks + 1; i++) {
+		const char *path = i < p->conf->nwebhooks ?
+		    p->conf->webhooks[i].ca : p->conf->remote_syslog != NULL ?
+		    p->conf->remote_syslog->ca : NULL;
+		if (path == NULL)
+			continue;
+		if (root_read_file("", path, &pem, &len, &cause) == -1) {
+			log_warnx("%s", cause);
+			free(cause);
+			continue;
+		}
+		ipc_send_json(p->net, IMSG_CA, json_pack("{s:s,s:s%}", "path",
+		    path, "pem", pem, len));
+		free(pem);
+	}
+}
+
+/* Worker side: run the collectors from index "from" and report each. */
+static void __attribute__((noreturn))
+worker_main(struct parent *p, int fd, size_t from, time_t now)
+{
+	struct collector_ctx	 ctx;
+	json_t			*facts, *msg;
+	char			*s;
+	size_t			 i;
+
+	proc_lower_priority();
+	memset(&ctx, 0, sizeof ctx);
+	ctx.root = p->root;
+	ctx.live = *p->root == '\0';
+	ctx.now = now;
+	ctx.backup_targets = p->conf->backup_targets;
+	ctx.nbackup_targets = p->conf->nbackup_targets;
+	for (i = from; collectors[i] != NULL; i++) {
+		facts = collector_run_one(collectors[i], &ctx);
+		msg = json_pack("{s:s,s:o}", "name", collectors[i]->name,
+		    "facts", facts);
+		s = json_dumps(msg, JSON_COMPACT);
+		json_decref(msg);
+		if (s == NULL || ipc_write_blocking(fd, IMSG_FACTS, s,
+		    strlen(s)) == -1)
+			_exit(1);
+		free(s);
+	}
+	if (ipc_write_blocking(fd, IMSG_COLLECT_DONE, "{}", 2) == -1)
+		_exit(1);
+	_exit(0);
+}
+
+/* Records a collector that produced nothing, and moves on. */
+static void
+parent_collector_failed(struct parent *p, const char *why)
+{
+	const struct collector	*c = collectors[p->next_collector];
+	json_t			*facts;
+
+	if (c == NULL)
+		return;
+	log_warnx("collector %s: %s", c->name, why);
+	facts = json_pack("{s:s}", "_error", why);
+	ipc_send_json(p->engine, IMSG_FACTS, json_pack("{s:s,s:o}", "name",
+	    c->name, "facts", facts));
+	p->next_collector++;
+}
+
+static void
+parent_worker_stop(struct parent *p)
+{
+	int	status;
+
+	if (p->worker > 0) {
+		kill(p->worker, SIGKILL);
+		while (waitpid(p->worker, &status, 0) == -1 && errno == EINTR)
+			;
+		p->worker = 0;
+	}
+	if (p->worker_ipc != NULL) {
+		ipc_free(p->worker_ipc);
+		p->worker_ipc = NULL;
+	}
+	evtimer_del(p->worker_timer);
+}
+
+static void
+parent_collect_done(struct parent *p)
+{
+	parent_worker_stop(p);
+	p->collecting = 0;
+	ipc_send_json(p->engine, IMSG_COLLECT_DONE, json_pack("{s:I,s:I,s:b}",
+	    "run", (json_int_t)p->run, "now", (json_int_t)p->run_now,
+	    "deferred", 0));
+}
+
+static void
+parent_worker_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct parent	*p = arg;
+	char		*why;
+
+	xasprintf(&why, "timed out after %llds",
+	    (long long)p->conf->collector_timeout_s);
+	parent_worker_stop(p);
+	parent_collector_failed(p, why);
+	free(why);
+	parent_collect_from(p, p->next_collector);
+}
+
+static void
+parent_worker_closed(struct ipc *ipc, void *arg)
+{
+	struct parent	*p = arg;
+
+	/* The worker died without finishing: blame the current collector. */
+	parent_worker_stop(p);
+	parent_collector_failed(p, "collector process died");
+	parent_collect_from(p, p->next_collector);
+}
+
+static void
+parent_dispatch_worker(struct ipc *ipc, uint32_t type, const char *data,
+    size_t len, void *arg)
+{
+	struct parent		*p = arg;
+	const struct collector	*c = collectors[p->next_collector];
+	struct timeval		 tv = { p->conf->collector_timeout_s, 0 };
+	json_t			*j;
+	const char		*name;
+
+	switch (type) {
+	case IMSG_FACTS:
+		j = ipc_json(ipc, type, data, len);
+		name = json_string_value(json_object_get(j, "name"));
+		if (c == NULL || name == NULL || strcmp(name, c->name) != 0 ||
+		    !json_is_object(json_object_get(j, "facts")))
+			fatalx("%s: unexpected facts from the collector "
+			    "worker", __func__);
+		json_decref(j);
+		ipc_send(p->engine, IMSG_FACTS, data, len);
+		p->next_collector++;
+		evtimer_add(p->worker_timer, &tv);
+		break;
+	case IMSG_COLLECT_DONE:
+		parent_collect_done(p);
+		break;
+	default:
+		fatalx("%s: unexpected message %u", __func__, type);
+	}
+}
+
+/* Starts a worker running the collectors from index "from". */
+static void
+parent_collect_from(struct parent *p, size_t from)
+{
+	struct timeval	 tv = { p->conf->collector_timeout_s, 0 };
+	int		 sp[2];
+
+	if (collectors[from] == NULL) {
+		parent_collect_done(p);
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("%s: socketpair", __func__);
+	p->next_collector = from;
+	switch (p->worker = fork()) {
+	case -1:
+		fatal("%s: fork", __func__);
+	case 0:
+		close(sp[0]);
+		worker_main(p, sp[1], from, p->run_now);
+	default:
+		break;
+	}
+	close(sp[1]);
+	p->worker_ipc = ipc_new(p->base, sp[0], "collector",
+	    parent_dispatch_worker, parent_worker_closed, p);
+	evtimer_add(p->worker_timer, &tv);
+}
+
+/* True when running on battery: mains offline and a battery present. */
+static int
+parent_on_battery(void)
+{
+	char	**v, *buf, *path, *type;
+	size_t	 i;
+	int	 mains_online = 0, battery = 0;
+
+	if ((v = root_list_dir("", "/sys/class/power_supply", NULL)) == NULL)
+		return (0);
+	for (i = 0; v[i] != NULL; i++) {
+		xasprintf(&path, "/sys/class/power_supply/%s/type", v[i]);
+		if (root_read_file("", path, &type, NULL, NULL) == 0) {
+			free(path);
+			if (str_startswith(type, "Battery"))
+				battery = 1;
+			else if (str_startswith(type, "Mains")) {
+				xasprintf(&path, "/sys/class/power_supply/%s/"
+				    "online", v[i]);
+				if (root_read_file("", path, &buf, NULL,
+				    NULL) == 0) {
+					if (buf[0] == '1')
+						mains_online = 1;
+					free(buf);
+				}
+			}
+			free(type);
+		}
+		free(path);
+	}
+	strv_free(v);
+	return (battery && !mains_online);
+}
+
+static void
+parent_dispatch_engine(struct ipc *ipc, uint32_t type, const char *data,
+    size_t len, void *arg)
+{
+	struct parent	*p = arg;
+	json_t		*j;
+	char		*state;
+
+	j = ipc_json(ipc, type, data, len);
+	switch (type) {
+	case IMSG_READY:
+		parent_notify("READY=1");
+		log_info("started");
+		break;
+	case IMSG_STATUS:
+		xasprintf(&state, "STATUS=%s", json_string_value(
+		    json_object_get(j, "status")) != NULL ? json_string_value(
+		    json_object_get(j, "status")) : "");
+		parent_notify(state);
+		free(state);
+		break;
+	case IMSG_COLLECT:
+		if (p->collecting) {
+			log_warnx("engine asked for a run during a run");
+			break;
+		}
+		p->run = json_integer_value(json_object_get(j, "run"));
+		p->run_now = time(NULL);
+		if (p->conf->defer_on_battery &&
+		    json_is_false(json_object_get(j, "force")) &&
+		    parent_on_battery()) {
+			ipc_send_json(p->engine, IMSG_COLLECT_DONE,
+			    json_pack("{s:I,s:I,s:b}", "run",
+			    (json_int_t)p->run, "now", (json_int_t)p->run_now,
+			    "deferred", 1));
+			break;
+		}
+		p->collecting = 1;
+		parent_collect_from(p, 0);
+		break;
+	default:
+		fatalx("%s: unexpected message %u from engine", __func__,
+		    type);
+	}
+	json_decref(j);
+}
+
+static void
+parent_dispatch_net(struct ipc *ipc, uint32_t type, const char *data,
+    size_t len, void *arg)
+{
+	fatalx("%s: unexpected message %u from net", __func__, type);
+}
+
+static void
+parent_reload(struct parent *p)
+{
+	struct policy		*pol;
+	struct agent_conf	*conf;
+	char			*text;
+	size_t			 len;
+
+	log_info("reloading %s", p->conf_path);
+	if (parent_load(p, &pol, &conf, &text, &len) == -1) {
+		log_warnx("configuration not reloaded: keeping the running "
+		    "one");
+		return;
+	}
+	policy_free(p->policy);
+	config_free(p->conf);
+	free(p->conf_text);
+	p->policy = pol;
+	p->conf = conf;
+	p->conf_text = text;
+	p->conf_len = len;
+	parent_send_conf(p, p->engine, 1);
+	parent_send_conf(p, p->net, 1);
+	parent_send_cas(p);
+	log_info("configuration reloaded");
+}
+
+static void
+parent_shutdown(struct parent *p)
+{
+	time_t	deadline;
+	pid_t	pid;
+	int	status, left = 2;
+
+	if (p->stopping++)
+		return;
+	parent_notify("STOPPING=1");
+	log_info("stopping");
+	parent_worker_stop(p);
+	ipc_send_json(p->engine, IMSG_SHUTDOWN, json_object());
+	ipc_send_json(p->net, IMSG_SHUTDOWN, json_object());
+	ipc_flush(p->engine);
+	ipc_flush(p->net);
+	deadline = time(NULL) + PARENT_STOP_WAIT;
+	while (left > 0 && time(NULL) < deadline) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid == p->engine_pid || pid == p->net_pid)
+			left--;
+		else if (pid <= 0)
+			usleep(20000);
+	}
+	if (left > 0) {
+		kill(p->engine_pid, SIGKILL);
+		kill(p->net_pid, SIGKILL);
+	}
+	unlink(p->conf->control_socket);
+	exit(0);
+}
+
+static void
+parent_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	struct parent	*p = arg;
+	pid_t		 pid;
+	int		 status;
+
+	switch (sig) {
+	case SIGHUP:
+		parent_reload(p);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		parent_shutdown(p);
+		break;
+	case SIGCHLD:
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (pid == p->engine_pid || pid == p->net_pid) {
+				if (p->stopping)
+					continue;
+				fatalx("%s process exited (status %d)",
+				    pid == p->engine_pid ? "engine" : "net",
+				    status);
+			}
+			if (pid == p->worker)
+				p->worker = 0;	/* its socket close follows */
+		}
+		break;
+	}
+}
+
+/* Makes the store and socket directories, owned as the children need. */
+static void
+parent_dirs(struct parent *p)
+{
+	struct passwd	*pw = NULL;
+	struct group	*gr;
+	char		*store, *dir;
+	const char	*path;
+
+	if (geteuid() == 0 && (pw = getpwnam(p->conf->user)) == NULL)
+		fatalx("user %s does not exist: create it (useradd --system "
+		    "--home-dir /var/lib/isms-agent --shell /usr/sbin/nologin "
+		    "%s) or set daemon.user", p->conf->user, p->conf->user);
+	path = p->conf->store_path != NULL ? p->conf->store_path :
+	    LOCALSTATEDIR "/lib/isms-agent/store.db";
+	store = xstrdup(path);
+	dir = dirname(store);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		fatal("mkdir %s", dir);
+	if (pw != NULL) {
+		if (chown(dir, pw->pw_uid, pw->pw_gid) == -1)
+			fatal("chown %s", dir);
+		if (chmod(dir, 0700) == -1)
+			fatal("chmod %s", dir);
+	}
+	free(store);
+	store = xstrdup(p->conf->control_socket);
+	dir = dirname(store);
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		fatal("mkdir %s", dir);
+	free(store);
+	/* The net process's chroot lives under here. */
+	if (geteuid() == 0 && mkdir(RUNSTATEDIR "/isms-agent", 0755) == -1 &&
+	    errno != EEXIST)
+		fatal("mkdir %s", RUNSTATEDIR "/isms-agent");
+	if (p->conf->control_group != NULL &&
+	    (gr = getgrnam(p->conf->control_group)) == NULL)
+		fatalx("daemon.control_group: unknown group %s",
+		    p->conf->control_group);
+}
+
+static void
+parent_spawn(struct parent *p)
+{
+	char		*args[16], fac[16];
+	const char	*store;
+	int		 n = 0, fd, link[2];
+
+	store = p->conf->store_path != NULL ? p->conf->store_path :
+	    LOCALSTATEDIR "/lib/isms-agent/store.db";
+	if (p->foreground)
+		args[n++] = (char *)"-d";
+	if (p->verbose)
+		args[n++] = (char *)"-v";
+	args[n++] = (char *)"-u";
+	args[n++] = p->conf->user;
+	args[n++] = (char *)"-S";
+	args[n++] = (char *)store;
+	args[n++] = (char *)"-C";
+	args[n++] = p->conf->control_socket;
+	if (p->conf->control_group != NULL) {
+		args[n++] = (char *)"-G";
+		args[n++] = p->conf->control_group;
+	}
+	args[n++] = (char *)"-I";
+	args[n++] = p->conf->syslog_ident;
+	snprintf(fac, sizeof fac, "%d", p->conf->syslog_facility);
+	args[n++] = (char *)"-F";
+	args[n++] = fac;
+	args[n] = NULL;
+	/* The engine and net talk directly over their own socketpair. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, link) == -1)
+		fatal("%s: socketpair", __func__);
+	p->engine_pid = proc_spawn(p->self, "engine", args, &fd, link[0]);
+	p->engine = ipc_new(p->base, fd, "engine", parent_dispatch_engine,
+	    NULL, p);
+	n = 0;
+	if (p->foreground)
+		args[n++] = (char *)"-d";
+	if (p->verbose)
+		args[n++] = (char *)"-v";
+	args[n++] = (char *)"-u";
+	args[n++] = p->conf->user;
+	args[n] = NULL;
+	p->net_pid = proc_spawn(p->self, "net", args, &fd, link[1]);
+	p->net = ipc_new(p->base, fd, "net", parent_dispatch_net, NULL, p);
+	close(link[0]);
+	close(link[1]);
+}
+
+/* Children: -P engine|net with their own flags. */
+static void __attribute__((noreturn))
+child_main(const char *name, int argc, char **argv)
+{
+	struct engine_args	 ea;
+	int			 ch;
+
+	memset(&ea, 0, sizeof ea);
+	ea.syslog_ident = "isms-agentd";
+	ea.syslog_facility = LOG_DAEMON;
+	optind = 1;
+	while ((ch = getopt(argc, argv, "dvP:u:S:C:G:I:F:")) != -1) {
+		switch (ch) {
+		case 'd': ea.foreground = 1; break;
+		case 'v': ea.verbose = 1; break;
+		case 'P': break;
+		case 'u': ea.user = optarg; break;
+		case 'S': ea.store = optarg; break;
+		case 'C': ea.control = optarg; break;
+		case 'G': ea.group = optarg; break;
+		case 'I': ea.syslog_ident = optarg; break;
+		case 'F': ea.syslog_facility = atoi(optarg); break;
+		default:
+			fatalx("bad child arguments");
+		}
+	}
+	if (ea.user == NULL)
+		fatalx("child %s started without -u", name);
+	if (strcmp(name, "engine") == 0) {
+		if (ea.store == NULL || ea.control == NULL)
+			fatalx("engine started without -S and -C");
+		engine_main(&ea);
+	}
+	if (strcmp(name, "net") == 0)
+		net_main(ea.user, ea.foreground, ea.verbose);
+	fatalx("unknown process %s", name);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct parent	 p;
+	const char	*child = NULL;
+	ssize_t		 n;
+	int		 ch, check_only = 0;
+
+	memset(&p, 0, sizeof p);
+	p.conf_path = SYSCONFDIR "/isms-agent/agent.yaml";
+	p.root = "";
+	while ((ch = getopt(argc, argv, "df:nr:vP:u:S:C:G:I:F:")) != -1) {
+		switch (ch) {
+		case 'd':
+			p.foreground = 1;
+			break;
+		case 'f':
+			p.conf_path = optarg;
+			break;
+		case 'n':
+			check_only = 1;
+			break;
+		case 'r':
+			p.root = optarg;
+			break;
+		case 'v':
+			p.verbose = 1;
+			break;
+		case 'P':
+			child = optarg;
+			break;
+		case 'u': case 'S': case 'C': case 'G': case 'I': case 'F':
+			if (child == NULL)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	if (child != NULL)
+		child_main(child, argc, argv);
+	if (optind != argc)
+		usage();
+
+	log_init("isms-agentd", 1, p.verbose);
+	if (parent_load(&p, &p.policy, &p.conf, &p.conf_text,
+	    &p.conf_len) == -1) {
+		fprintf(stderr, "isms-agentd: configuration not valid\n");
+		return (EXIT_USAGE);
+	}
+	if (check_only) {
+		printf("configuration OK\n");
+		return (0);
+	}
+	if ((n = readlink("/proc/self/exe", p.self, sizeof p.self - 1)) == -1)
+		fatal("readlink /proc/self/exe");
+	p.self[n] = '\0';
+	parent_dirs(&p);
+	if (geteuid() != 0)
+		log_warnx("not running as root: no chroot and no separate "
+		    "user; evidence that needs root will be errors");
+	if (!p.foreground) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		log_init("isms-agentd", 0, p.verbose);
+	}
+	P = &p;
+	if ((p.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	signal(SIGPIPE, SIG_IGN);
+	p.ev_sighup = evsignal_new(p.base, SIGHUP, parent_signal, &p);
+	p.ev_sigterm = evsignal_new(p.base, SIGTERM, parent_signal, &p);
+	p.ev_sigint = evsignal_new(p.base, SIGINT, parent_signal, &p);
+	p.ev_sigchld = evsignal_new(p.base, SIGCHLD, parent_signal, &p);
+	evsignal_add(p.ev_sighup, NULL);
+	evsignal_add(p.ev_sigterm, NULL);
+	evsignal_add(p.ev_sigint, NULL);
+	evsignal_add(p.ev_sigchld, NULL);
+	p.worker_timer = evtimer_new(p.base, parent_worker_timeout, &p);
+
+	parent_spawn(&p);
+	parent_send_conf(&p, p.engine, 0);
+	parent_send_conf(&p, p.net, 0);
+	parent_send_cas(&p);
+	event_base_dispatch(p.base);
+	return (0);
+}

@@ -1,0 +1,302 @@
+/*
+ * Copyright (c) 2026 The isms-agent authors. ISC licence, see LICENSE.
+ *
+ * The net process of isms-agentd: unprivileged and chrooted, it is the
+ * only process that talks to the network.
+ *
+ * Design.  The engine hands it one alert per destination at a time
+ * (IMSG_DELIVER) and gets one answer back (IMSG_DELIVERED); retries,
+ * backoff and rate limits are the engine's, so this process keeps no
+ * state that matters across a restart.  HTTPS goes through libcurl's
+ * multi interface on the event loop (transport.c), remote syslog
+ * through bufferevents (syslogtx.c).  CA certificates are read by the
+ * parent and arrive as PEM blobs, and the system CA bundle is read
+ * before the chroot, because no file outside it can be opened later.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "agentd.h"
+#include "ipc.h"
+#include "log.h"
+#include "proc.h"
+#include "syslogtx.h"
+#include "transport.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define NET_SYSTEM_CA	"/etc/ssl/certs/ca-certificates.crt"
+#define NET_CHROOT	RUNSTATEDIR "/isms-agent/net"
+#define NET_TIMEOUT_MS	20000	/* per delivery */
+
+struct net {
+	struct event_base	*base;
+	struct ipc		*parent, *engine;
+	struct transport	*transport;
+	struct syslogtx		*stx;
+	char			*stx_key;	/* host port tls ca */
+	json_t			*cas;		/* path -> PEM */
+	char			*system_ca;
+	size_t			 system_ca_len;
+};
+
+struct delivery {
+	struct net		*net;
+	int64_t			 id;
+	char			*dest;
+};
+
+static void
+net_reply(struct delivery *d, int ok, long status, const char *error,
+    long retry_after)
+{
+	ipc_send_json(d->net->engine, IMSG_DELIVERED, json_pack(
+	    "{s:I,s:s,s:b,s:i,s:s?,s:i}", "id", (json_int_t)d->id, "dest",
+	    d->dest, "ok", ok, "status", (int)status, "error", error,
+	    "retry_after", (int)retry_after));
+	free(d->dest);
+	free(d);
+}
+
+static void
+net_http_done(const struct transport_res *res, void *arg)
+{
+	struct delivery	*d = arg;
+	char		*err = NULL;
+	int		 ok;
+
+	ok = res->http_status >= 200 && res->http_status < 300;
+	if (!ok) {
+		if (res->error != NULL)
+			err = xstrdup(res->error);
+		else
+			xasprintf(&err, "HTTP %ld", res->http_status);
+	}
+	net_reply(d, ok, res->http_status, err, res->retry_after_s);
+	free(err);
+}
+
+static void
+net_syslog_done(const char *error, void *arg)
+{
+	struct delivery	*d = arg;
+
+	net_reply(d, error == NULL, 0, error, -1);
+}
+
+/* The CA blob for a path from the parent, or the system bundle. */
+static const char *
+net_ca(struct net *n, const char *path, size_t *len)
+{
+	json_t	*pem;
+
+	if (path != NULL && (pem = json_object_get(n->cas, path)) != NULL) {
+		*len = json_string_length(pem);
+		return (json_string_value(pem));
+	}
+	*len = n->system_ca_len;
+	return (n->system_ca);
+}
+
+static void
+net_deliver(struct net *n, json_t *j)
+{
+	struct transport_req	 req;
+	struct delivery		*d;
+	const char		*kind, *url, *body, *host, *port, *ca, *pem;
+	char			*key, *cause;
+	size_t			 len, calen;
+	int			 tls;
+
+	kind = json_string_value(json_object_get(j, "kind"));
+	body = json_string_value(json_object_get(j, "body"));
+	if (kind == NULL || body == NULL ||
+	    json_string_value(json_object_get(j, "dest")) == NULL)
+		fatalx("%s: malformed delivery", __func__);
+	len = json_string_length(json_object_get(j, "body"));
+	ca = json_string_value(json_object_get(j, "ca"));
+	d = xcalloc(1, sizeof *d);
+	d->net = n;
+	d->id = json_integer_value(json_object_get(j, "id"));
+	d->dest = xstrdup(json_string_value(json_object_get(j, "dest")));
+
+	if (strcmp(kind, "http") == 0) {
+		if ((url = json_string_value(json_object_get(j, "url"))) ==
+		    NULL)
+			fatalx("%s: delivery without url", __func__);
+		memset(&req, 0, sizeof req);
+		req.url = url;
+		req.content_type = "application/json";
+		req.body = body;
+		req.len = len;
+		req.ca = net_ca(n, ca, &req.ca_len);
+		req.timeout_ms = NET_TIMEOUT_MS;
+		req.allow_http = strncmp(url, "http://127.", 11) == 0 ||
+		    strncmp(url, "http://localhost", 16) == 0;
+		if (transport_post(n->transport, &req, net_http_done, d) == -1)
+			net_reply(d, 0, 0, "request not started", -1);
+		return;
+	}
+	if (strcmp(kind, "syslog") != 0)
+		fatalx("%s: unknown delivery kind", __func__);
+	host = json_string_value(json_object_get(j, "host"));
+	port = json_string_value(json_object_get(j, "port"));
+	tls = json_is_true(json_object_get(j, "tls"));
+	if (host == NULL || port == NULL)
+		fatalx("%s: syslog delivery without host", __func__);
+	xasprintf(&key, "%s %s %d %s", host, port, tls, ca != NULL ? ca : "");
+	if (n->stx == NULL || strcmp(n->stx_key, key) != 0) {
+		syslogtx_free(n->stx);
+		free(n->stx_key);
+		pem = net_ca(n, ca, &calen);
+		n->stx = syslogtx_new(n->base, host, port, tls, pem, calen,
+		    &cause);
+		n->stx_key = key;
+		if (n->stx == NULL) {
+			net_reply(d, 0, 0, cause, -1);
+			free(cause);
+			free(n->stx_key);
+			n->stx_key = NULL;
+			return;
+		}
+	} else
+		free(key);
+	if (syslogtx_send(n->stx, body, len, net_syslog_done, d) == -1)
+		net_reply(d, 0, 0, "remote syslog queue full", -1);
+}
+
+static void
+net_dispatch_engine(struct ipc *ipc, uint32_t type, const char *data,
+    size_t len, void *arg)
+{
+	json_t	*j;
+
+	if (type != IMSG_DELIVER)
+		fatalx("%s: unexpected message %u from engine", __func__, type);
+	j = ipc_json(ipc, type, data, len);
+	net_deliver(arg, j);
+	json_decref(j);
+}
+
+static void
+net_dispatch_parent(struct ipc *ipc, uint32_t type, const char *data,
+    size_t len, void *arg)
+{
+	struct net	*n = arg;
+	json_t		*j;
+	const char	*path;
+
+	j = ipc_json(ipc, type, data, len);
+	switch (type) {
+	case IMSG_CONF_FILE:
+	case IMSG_CONF_END:
+		/* Destinations arrive with each delivery. */
+		break;
+	case IMSG_CA:
+		path = json_string_value(json_object_get(j, "path"));
+		if (path == NULL || !json_is_string(json_object_get(j, "pem")))
+			fatalx("%s: malformed CA", __func__);
+		json_object_set(n->cas, path, json_object_get(j, "pem"));
+		break;
+	case IMSG_SHUTDOWN:
+		exit(0);
+	default:
+		fatalx("%s: unexpected message %u from parent", __func__,
+		    type);
+	}
+	json_decref(j);
+}
+
+static int
+net_write_file(const char *path, const char *buf, size_t len)
+{
+	int	fd, r = 0;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) == -1)
+		return (-1);
+	if (write(fd, buf, len) != (ssize_t)len)
+		r = -1;
+	close(fd);
+	return (r);
+}
+
+/*
+ * Before the chroot: load the resolver's modules and the system CA
+ * bundle, and give the chroot the few files name resolution reads.
+ */
+static const char *
+net_prepare(struct net *n)
+{
+	static const char *const files[] = { "/etc/resolv.conf",
+	    "/etc/hosts", "/etc/nsswitch.conf", "/etc/host.conf", NULL };
+	struct addrinfo	 hints, *res;
+	char		*buf, *path;
+	size_t		 len, i;
+
+	if (root_read_file("", NET_SYSTEM_CA, &n->system_ca,
+	    &n->system_ca_len, NULL) == -1)
+		n->system_ca = NULL;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo("localhost", "443", &hints, &res) == 0)
+		freeaddrinfo(res);
+	if (geteuid() != 0)
+		return (NULL);
+	if (mkdir(NET_CHROOT, 0755) == -1 && errno != EEXIST)
+		fatal("mkdir %s", NET_CHROOT);
+	xasprintf(&path, "%s/etc", NET_CHROOT);
+	if (mkdir(path, 0755) == -1 && errno != EEXIST)
+		fatal("mkdir %s", path);
+	free(path);
+	for (i = 0; files[i] != NULL; i++) {
+		if (root_read_file("", files[i], &buf, &len, NULL) == -1)
+			continue;
+		xasprintf(&path, "%s%s", NET_CHROOT, files[i]);
+		if (net_write_file(path, buf, len) == -1)
+			log_warn("write %s", path);
+		free(path);
+		free(buf);
+	}
+	return (NET_CHROOT);
+}
+
+void
+net_main(const char *user, int foreground, int verbose)
+{
+	struct net	 n;
+	const char	*dir;
+
+	memset(&n, 0, sizeof n);
+	log_init(foreground ? "isms-agentd/net" : "isms-agentd", foreground,
+	    verbose);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	transport_init();
+	dir = net_prepare(&n);
+	proc_confine(user, dir);
+	n.cas = json_object();
+	if ((n.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	if ((n.transport = transport_new(n.base)) == NULL)
+		fatalx("transport_new");
+	n.parent = ipc_new(n.base, PROC_IPC_FD, "parent", net_dispatch_parent,
+	    NULL, &n);
+	n.engine = ipc_new(n.base, PROC_PEER_FD, "engine",
+	    net_dispatch_engine, NULL, &n);
+	event_base_dispatch(n.base);
+	exit(0);
+}
