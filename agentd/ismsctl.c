@@ -3,7 +3,12 @@
  *
  * ismsctl: the command line for people and scripts on the host.
  */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +31,8 @@ usage(FILE *f)
 "                     [--no-store] [--store FILE] [--color auto|always|never]\n"
 "       ismsctl history [--check ID] [--since T] [--format text|json]\n"
 "                     [--store FILE] [--lang en|ja]\n"
+"       ismsctl status [--format text|json] [--socket PATH]\n"
+"       ismsctl run-now [--socket PATH]\n"
 "       ismsctl facts [--root DIR] [--config FILE] [--now RFC3339]\n"
 "       ismsctl controls [--lang en|ja]\n"
 "       ismsctl version\n"
@@ -33,6 +40,9 @@ usage(FILE *f)
 "check     collect evidence on this host (or under --root), evaluate it\n"
 "          against ISO/IEC 27001:2022 Annex A and store the run\n"
 "history   verdict changes recorded in the local store\n"
+"status    the running isms-agentd: last and next run, failing checks,\n"
+"          alert queues\n"
+"run-now   ask the running isms-agentd for an immediate run\n"
 "facts     print the collected evidence as JSON, without evaluating it\n"
 "controls  list the Annex A controls the built-in checks cover\n"
 "\n"
@@ -90,7 +100,7 @@ want_colour(const char *mode)
 
 enum {
 	OPT_ROOT = 256, OPT_CONFIG, OPT_POLICY, OPT_NOW, OPT_FORMAT, OPT_LANG,
-	OPT_NO_STORE, OPT_STORE, OPT_COLOR, OPT_CHECK, OPT_SINCE
+	OPT_NO_STORE, OPT_STORE, OPT_COLOR, OPT_CHECK, OPT_SINCE, OPT_SOCKET
 };
 
 static const struct option longopts[] = {
@@ -106,6 +116,7 @@ static const struct option longopts[] = {
 	{ "colour",	required_argument,	NULL,	OPT_COLOR },
 	{ "check",	required_argument,	NULL,	OPT_CHECK },
 	{ "since",	required_argument,	NULL,	OPT_SINCE },
+	{ "socket",	required_argument,	NULL,	OPT_SOCKET },
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -116,6 +127,7 @@ struct cmdline {
 	const char		*colour;
 	const char		*check;
 	const char		*since;
+	const char		*socket;
 };
 
 /* Parses the options shared by every command; -1 on a usage error. */
@@ -189,6 +201,9 @@ parse_options(int argc, char **argv, struct cmdline *cl)
 			break;
 		case OPT_SINCE:
 			cl->since = optarg;
+			break;
+		case OPT_SOCKET:
+			cl->socket = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -345,6 +360,131 @@ cmd_controls(struct cmdline *cl)
 	return (0);
 }
 
+#define CONTROL_TIMEOUT_MS 10000	/* for the daemon's answer */
+
+/* Sends one request line to the daemon; returns its JSON answer. */
+static json_t *
+control_request(struct cmdline *cl, const char *req)
+{
+	struct sockaddr_un	 sun;
+	struct policy		*p;
+	struct agent_conf	*conf;
+	struct pollfd		 pfd;
+	json_t			*j;
+	char			 buf[65536], path[sizeof sun.sun_path];
+	size_t			 len = 0;
+	ssize_t			 n;
+	int			 fd;
+
+	if (cl->socket != NULL)
+		strlcpy(path, cl->socket, sizeof path);
+	else {
+		if (check_load(&cl->o, &p, &conf) == -1)
+			exit(EXIT_USAGE);
+		strlcpy(path, conf->control_socket, sizeof path);
+		config_free(conf);
+		policy_free(p);
+	}
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, path, sizeof sun.sun_path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		fprintf(stderr, "ismsctl: cannot reach isms-agentd at %s: "
+		    "%s\n", path, strerror(errno));
+		exit(EXIT_INTERNAL);
+	}
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req) ||
+	    write(fd, "\n", 1) != 1) {
+		fprintf(stderr, "ismsctl: %s: %s\n", path, strerror(errno));
+		exit(EXIT_INTERNAL);
+	}
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (len < sizeof buf - 1) {
+		if (poll(&pfd, 1, CONTROL_TIMEOUT_MS) <= 0) {
+			fprintf(stderr, "ismsctl: no answer from isms-agentd\n");
+			exit(EXIT_INTERNAL);
+		}
+		if ((n = read(fd, buf + len, sizeof buf - 1 - len)) <= 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if ((j = json_loads(buf, 0, NULL)) == NULL) {
+		fprintf(stderr, "ismsctl: malformed answer from isms-agentd\n");
+		exit(EXIT_INTERNAL);
+	}
+	if (json_is_string(json_object_get(j, "error"))) {
+		fprintf(stderr, "ismsctl: isms-agentd: %s\n",
+		    json_string_value(json_object_get(j, "error")));
+		exit(EXIT_INTERNAL);
+	}
+	return (j);
+}
+
+static int
+cmd_status(struct cmdline *cl)
+{
+	json_t		*j, *v, *sum, *q;
+	const char	*k;
+	size_t		 i;
+
+	j = control_request(cl, "status");
+	if (cl->o.json) {
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+		json_decref(j);
+		return (0);
+	}
+	printf("isms-agentd %s, pid %lld%s\n", json_string_value(
+	    json_object_get(j, "version")), (long long)json_integer_value(
+	    json_object_get(j, "pid")), json_is_true(json_object_get(j,
+	    "running")) ? ", run in progress" : "");
+	if ((v = json_object_get(j, "last_run")) != NULL && !json_is_null(v)) {
+		sum = json_object_get(v, "summary");
+		printf("last run:  %s  %lld passed, %lld failed, %lld errors, "
+		    "%lld not applicable\n", json_string_value(
+		    json_object_get(v, "at")),
+		    (long long)json_integer_value(json_object_get(sum, "pass")),
+		    (long long)json_integer_value(json_object_get(sum, "fail")),
+		    (long long)json_integer_value(json_object_get(sum,
+		    "error")), (long long)json_integer_value(json_object_get(
+		    sum, "not_applicable")));
+	} else
+		printf("last run:  none yet\n");
+	v = json_object_get(j, "next_run");
+	printf("next run:  %s\n", json_is_string(v) ? json_string_value(v) :
+	    "-");
+	printf("runs kept: %lld\n", (long long)json_integer_value(
+	    json_object_get(j, "runs_stored")));
+	v = json_object_get(j, "failing");
+	printf("failing:   %zu\n", json_array_size(v));
+	json_array_foreach(v, i, q)
+		printf("  %-5s %s: %s\n", strcmp(json_string_value(
+		    json_object_get(q, "status")), "fail") == 0 ? "FAIL" :
+		    "ERROR", json_string_value(json_object_get(q, "check")),
+		    json_string_value(json_object_get(q, "message")));
+	printf("alert queues (pending): %lld\n", (long long)json_integer_value(
+	    json_object_get(j, "queued_total")));
+	json_object_foreach(json_object_get(j, "queues"), k, q)
+		printf("  %s: %lld\n", k, (long long)json_integer_value(q));
+	json_decref(j);
+	return (0);
+}
+
+static int
+cmd_run_now(struct cmdline *cl)
+{
+	json_t	*j;
+
+	j = control_request(cl, "run-now");
+	printf("run %s\n", json_string_value(json_object_get(j, "run")));
+	json_decref(j);
+	return (0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -385,6 +525,10 @@ main(int argc, char **argv)
 		return (cmd_history(&cl));
 	if (strcmp(cmd, "controls") == 0)
 		return (cmd_controls(&cl));
+	if (strcmp(cmd, "status") == 0)
+		return (cmd_status(&cl));
+	if (strcmp(cmd, "run-now") == 0)
+		return (cmd_run_now(&cl));
 	fprintf(stderr, "ismsctl: unknown command \"%s\"\n", cmd);
 	usage(stderr);
 	return (EXIT_USAGE);
