@@ -184,16 +184,24 @@ ipc_flush(struct ipc *ipc)
 
 	pfd.fd = fd;
 	pfd.events = POLLOUT;
+	/*
+	 * A socket bufferevent keeps the front of its output buffer frozen
+	 * (only its own write callback drains it), so evbuffer_write()
+	 * would write nothing: thaw it for the writes, as libevent does.
+	 */
+	evbuffer_unfreeze(out, 1);
 	/* At most a few seconds: the peer may be gone or stuck. */
 	for (tries = 0; evbuffer_get_length(out) > 0 && tries < 20; tries++) {
 		if (poll(&pfd, 1, 100) <= 0)
 			continue;
 		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))
 			break;
+		errno = 0;
 		if (evbuffer_write(out, fd) <= 0 && errno != EAGAIN &&
 		    errno != EINTR)
 			break;
 	}
+	evbuffer_freeze(out, 1);
 }
 
 int
