@@ -283,6 +283,8 @@ int		 store_flap_get(struct store *, const char *check);
 /* Checks now flapping, as a JSON array of ids. */
 json_t		*store_flapping(struct store *);
 void		 store_flap_set(struct store *, const char *check, int);
+/* Gives the page cache back between runs of the daemon. */
+void		 store_release_memory(struct store *);
 /* Number of runs stored. */
 int64_t		 store_run_count(struct store *);
 

@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -422,6 +423,9 @@ engine_run_finish(struct engine *e, time_t now)
 	e->last_report = report;
 	e->last_run = now;
 	e->running = 0;
+	/* Idle between runs: give back what the run needed. */
+	store_release_memory(e->store);
+	malloc_trim(0);
 	engine_status_notify(e);
 	engine_queue_kick(e);
 	if (e->run_again) {

@@ -35,6 +35,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -62,6 +63,7 @@ struct parent {
 	int			 foreground;
 	int			 verbose;
 	char			 self[4096];	/* our binary, for re-exec */
+	char			 net_path[4096]; /* isms-agentd-net */
 	struct policy		*policy;
 	struct agent_conf	*conf;
 	char			*conf_text;	/* as read, for the children */
@@ -270,6 +272,7 @@ parent_collect_done(struct parent *p)
 {
 	parent_worker_stop(p);
 	p->collecting = 0;
+	malloc_trim(0);
 	ipc_send_json(p->engine, IMSG_COLLECT_DONE, json_pack("{s:I,s:I,s:b}",
 	    "run", (json_int_t)p->run, "now", (json_int_t)p->run_now,
 	    "deferred", 0));
@@ -622,13 +625,34 @@ parent_spawn(struct parent *p)
 	args[n++] = (char *)"-u";
 	args[n++] = p->conf->user;
 	args[n] = NULL;
-	p->net_pid = proc_spawn(p->self, "net", args, &fd, link[1]);
+	p->net_pid = proc_spawn(p->net_path, "net", args, &fd, link[1]);
 	p->net = ipc_new(p->base, fd, "net", parent_dispatch_net, NULL, p);
 	close(link[0]);
 	close(link[1]);
 }
 
-/* Children: -P engine|net with their own flags. */
+/*
+ * The net process's binary: beside ours when it is there (a build
+ * tree), else the installed one.
+ */
+static void
+parent_net_path(struct parent *p)
+{
+	char	*copy;
+
+	copy = xstrdup(p->self);
+	snprintf(p->net_path, sizeof p->net_path, "%s/isms-agentd-net",
+	    dirname(copy));
+	free(copy);
+	if (access(p->net_path, X_OK) == 0)
+		return;
+	strlcpy(p->net_path, PKGLIBEXECDIR "/isms-agentd-net",
+	    sizeof p->net_path);
+	if (access(p->net_path, X_OK) == -1)
+		fatal("%s", p->net_path);
+}
+
+/* Children: -P engine with its own flags. */
 static void __attribute__((noreturn))
 child_main(const char *name, int argc, char **argv)
 {
@@ -661,8 +685,6 @@ child_main(const char *name, int argc, char **argv)
 			fatalx("engine started without -S and -C");
 		engine_main(&ea);
 	}
-	if (strcmp(name, "net") == 0)
-		net_main(ea.user, ea.foreground, ea.verbose);
 	fatalx("unknown process %s", name);
 }
 
@@ -723,6 +745,7 @@ main(int argc, char **argv)
 	if ((n = readlink("/proc/self/exe", p.self, sizeof p.self - 1)) == -1)
 		fatal("readlink /proc/self/exe");
 	p.self[n] = '\0';
+	parent_net_path(&p);
 	parent_dirs(&p);
 	if (geteuid() != 0)
 		log_warnx("not running as root: no chroot and no separate "

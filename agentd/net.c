@@ -273,6 +273,44 @@ net_prepare(struct net *n)
 	return (NET_CHROOT);
 }
 
+/*
+ * isms-agentd-net: started by isms-agentd as "isms-agentd-net -P net
+ * [-d] [-v] -u USER" with its channels on PROC_IPC_FD and PROC_PEER_FD.
+ */
+int
+main(int argc, char **argv)
+{
+	const char	*user = NULL, *name = NULL;
+	int		 ch, foreground = 0, verbose = 0;
+
+	while ((ch = getopt(argc, argv, "dvP:u:")) != -1) {
+		switch (ch) {
+		case 'd':
+			foreground = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'P':
+			name = optarg;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		default:
+			fprintf(stderr, "isms-agentd-net is started by "
+			    "isms-agentd\n");
+			return (EXIT_USAGE);
+		}
+	}
+	if (name == NULL || strcmp(name, "net") != 0 || user == NULL ||
+	    fcntl(PROC_IPC_FD, F_GETFD) == -1) {
+		fprintf(stderr, "isms-agentd-net is started by isms-agentd\n");
+		return (EXIT_USAGE);
+	}
+	net_main(user, foreground, verbose);
+}
+
 void
 net_main(const char *user, int foreground, int verbose)
 {

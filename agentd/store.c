@@ -38,6 +38,7 @@
 
 #define STORE_BUSY_TIMEOUT	10000	/* milliseconds */
 #define STORE_SCHEMA_VERSION	1
+#define STORE_CACHE_KB		"512"	/* KiB of page cache; the store is small */
 
 struct store {
 	sqlite3		*db;
@@ -149,7 +150,8 @@ store_open(const char *path, char **cause)
 	}
 	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT);
 	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;"
-	    "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", NULL, NULL,
+	    "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+	    "PRAGMA cache_size=-" STORE_CACHE_KB ";", NULL, NULL,
 	    &err) != SQLITE_OK ||
 	    sqlite3_exec(s->db, store_schema, NULL, NULL, &err) != SQLITE_OK) {
 		if (cause != NULL)
@@ -769,4 +771,10 @@ store_flapping(struct store *s)
 		    sqlite3_column_text(st, 0)));
 	sqlite3_finalize(st);
 	return (arr);
+}
+
+void
+store_release_memory(struct store *s)
+{
+	sqlite3_db_release_memory(s->db);
 }
