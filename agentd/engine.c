@@ -580,14 +580,18 @@ engine_queue_kick(struct engine *e)
 	}
 }
 
-/* Exponential backoff with full jitter, at least retry_after. */
+/*
+ * Exponential backoff with full jitter, at least retry_after: "failed"
+ * earlier failures double the ceiling, so the first retry comes within
+ * ENGINE_RETRY_BASE.
+ */
 static time_t
-engine_backoff(int attempts, int64_t retry_after)
+engine_backoff(int failed, int64_t retry_after)
 {
 	int64_t	ceiling = ENGINE_RETRY_BASE, delay;
 	int	i;
 
-	for (i = 0; i < attempts && ceiling < ENGINE_RETRY_CAP; i++)
+	for (i = 0; i < failed && ceiling < ENGINE_RETRY_CAP; i++)
 		ceiling *= 2;
 	if (ceiling > ENGINE_RETRY_CAP)
 		ceiling = ENGINE_RETRY_CAP;
@@ -618,7 +622,7 @@ engine_delivered(struct engine *e, json_t *j)
 	} else {
 		err = json_string_value(json_object_get(j, "error"));
 		attempts = store_queue_attempts(e->store, id);
-		store_queue_retry(e->store, id, engine_backoff(attempts + 1,
+		store_queue_retry(e->store, id, engine_backoff(attempts,
 		    json_integer_value(json_object_get(j, "retry_after"))),
 		    err != NULL ? err : "failed");
 		log_info("alert %lld to %s failed (%s), will retry",
