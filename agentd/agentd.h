@@ -80,6 +80,7 @@ const char	*status_name(enum status);
 struct expr_outcome {
 	enum status	 status;
 	char		*reason;	/* error or not-applicable reason */
+	char		*reason_ja;	/* Japanese, when the facts gave one */
 	json_t		*observed;	/* {"path": value, ...} */
 	json_t		*failures;	/* [{"subject","observed","op",
 					    "expected","threshold"}, ...] */
@@ -302,7 +303,10 @@ struct queue_item {
 };
 int64_t		 store_queue_push(struct store *, const char *dest,
 		    const char *body, size_t len, time_t now);
-/* The oldest due item of dest (next_at <= now), or -1 if none. */
+/*
+ * The oldest pending item of dest if it is due (next_at <= now), or -1:
+ * each destination's queue is delivered in order.
+ */
 int		 store_queue_next(struct store *, const char *dest, time_t now,
 		    struct queue_item *);
 void		 store_queue_item_clear(struct queue_item *);
@@ -316,7 +320,7 @@ int64_t		 store_queue_depth(struct store *, const char *dest);
 /* Delivered to dest since t. */
 int64_t		 store_queue_delivered_since(struct store *, const char *dest,
 		    time_t t);
-/* Earliest next_at of a pending item, or 0 if none. */
+/* Earliest next_at of the oldest pending item of a dest, or 0 if none. */
 time_t		 store_queue_earliest(struct store *);
 
 /* alert.c: the wording of every alert, and local syslog (only here). */

@@ -371,7 +371,8 @@ evaluate_check(struct policy *p, const struct check *c, json_t *facts,
 			} else {
 				r->message = xstrdup(app.reason != NULL ?
 				    app.reason : "does not apply to this host");
-				r->message_ja = xstrdup(app.reason != NULL ?
+				r->message_ja = xstrdup(app.reason_ja != NULL ?
+				    app.reason_ja : app.reason != NULL ?
 				    app.reason : "このホストには適用されません");
 			}
 			json_object_set(ev, "observed", app.observed);
@@ -397,7 +398,8 @@ evaluate_check(struct policy *p, const struct check *c, json_t *facts,
 	case STATUS_ERROR:
 	case STATUS_NA:
 		r->message = xstrdup(out.reason);
-		r->message_ja = xstrdup(out.reason);
+		r->message_ja = xstrdup(out.reason_ja != NULL ? out.reason_ja :
+		    out.reason);
 		break;
 	}
 	json_object_set(ev, "observed", out.observed);

@@ -642,6 +642,7 @@ struct val {
 	enum vkind	 kind;
 	json_t		*j;		/* V_OK: owned reference */
 	char		*reason;	/* V_ERR, V_NA */
+	char		*reason_ja;	/* from "_na_ja", may be NULL */
 };
 
 struct frame {
@@ -663,7 +664,7 @@ static struct val eval(struct env *, const struct node *);
 static struct val
 val_ok(json_t *j)
 {
-	struct val	v = { V_OK, j, NULL };
+	struct val	v = { V_OK, j, NULL, NULL };
 
 	return (v);
 }
@@ -671,7 +672,7 @@ val_ok(json_t *j)
 static struct val
 val_unknown(enum vkind kind, const char *fmt, ...)
 {
-	struct val	v = { kind, NULL, NULL };
+	struct val	v = { kind, NULL, NULL, NULL };
 	va_list		ap;
 
 	va_start(ap, fmt);
@@ -686,8 +687,10 @@ val_clear(struct val *v)
 {
 	json_decref(v->j);
 	free(v->reason);
+	free(v->reason_ja);
 	v->j = NULL;
 	v->reason = NULL;
+	v->reason_ja = NULL;
 }
 
 /* Copy of a value for evidence, with long lists cut. */
@@ -749,6 +752,9 @@ marker(json_t *obj, const char *where, struct val *out)
 		return (0);
 	if ((m = json_object_get(obj, "_na")) != NULL) {
 		*out = val_unknown(V_NA, "%s", json_string_value(m));
+		if ((m = json_object_get(obj, "_na_ja")) != NULL &&
+		    json_is_string(m))
+			out->reason_ja = xstrdup(json_string_value(m));
 		return (1);
 	}
 	if ((m = json_object_get(obj, "_error")) != NULL) {
@@ -822,7 +828,7 @@ num(json_t *j)
 static struct val
 unknown_of(struct val *a, struct val *b)
 {
-	struct val	*pick;
+	struct val	*pick, r;
 
 	if (a->kind == V_NA || b->kind == V_OK)
 		pick = a;
@@ -830,7 +836,10 @@ unknown_of(struct val *a, struct val *b)
 		pick = b;
 	else
 		pick = a;
-	return (val_unknown(pick->kind, "%s", pick->reason));
+	r = val_unknown(pick->kind, "%s", pick->reason);
+	if (pick->reason_ja != NULL)
+		r.reason_ja = xstrdup(pick->reason_ja);
+	return (r);
 }
 
 static int
@@ -1352,7 +1361,9 @@ expr_eval(const struct expr *e, json_t *facts, json_t *thresholds,
 	case V_NA:
 		out->status = STATUS_NA;
 		out->reason = v.reason;
+		out->reason_ja = v.reason_ja;
 		v.reason = NULL;
+		v.reason_ja = NULL;
 		break;
 	case V_ERR:
 		out->status = STATUS_ERROR;
@@ -1383,6 +1394,7 @@ void
 expr_outcome_clear(struct expr_outcome *out)
 {
 	free(out->reason);
+	free(out->reason_ja);
 	json_decref(out->observed);
 	json_decref(out->failures);
 	memset(out, 0, sizeof *out);

@@ -45,6 +45,17 @@ fact_na(json_t *obj, const char *fmt, ...)
 }
 
 json_t *
+fact_na_ja(json_t *obj, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	fact_vset(obj, "_na_ja", fmt, ap);
+	va_end(ap);
+	return (obj);
+}
+
+json_t *
 fact_error_take(char *cause)
 {
 	json_t	*obj = json_object();

@@ -17,6 +17,9 @@ json_t	*fact_error(json_t *obj, const char *fmt, ...)
 /* Set "_na" on obj. Returns obj. */
 json_t	*fact_na(json_t *obj, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* Set "_na_ja", the Japanese wording of "_na". Returns obj. */
+json_t	*fact_na_ja(json_t *obj, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 /* Append a source (path or method) to obj's "_sources", once. */
 void	 fact_source(json_t *obj, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

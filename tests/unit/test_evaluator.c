@@ -147,11 +147,13 @@ test_not_applicable(void **state)
 	json_decref(facts);
 
 	facts = json_loads("{\"screen_lock\": {\"_na\": \"no graphical "
-	    "desktop installed\"}}", 0, NULL);
+	    "desktop installed\", \"_na_ja\": \"デスクトップ環境がない\"}}",
+	    0, NULL);
 	evaluate(p, facts, 0, &rs);
 	r = find(&rs, "screen_lock.effective");
 	assert_int_equal(r->status, STATUS_NA);
 	assert_string_equal(r->message, "no graphical desktop installed");
+	assert_string_equal(r->message_ja, "デスクトップ環境がない");
 	results_clear(&rs);
 	json_decref(facts);
 	policy_free(p);
