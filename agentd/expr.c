@@ -986,7 +986,7 @@ func_list(struct env *env, const struct node *n, char **subject)
 static struct val
 eval_func(struct env *env, const struct node *n)
 {
-	struct val	 list, c, first = { V_OK, NULL, NULL };
+	struct val	 list, c, first = { V_OK, NULL, NULL, NULL };
 	json_t		*elem, *saved_obs;
 	char		*subject;
 	size_t		 i, count = 0;
@@ -1068,7 +1068,7 @@ eval_func(struct env *env, const struct node *n)
 static struct val
 eval(struct env *env, const struct node *n)
 {
-	struct val	 a, b, r, first = { V_OK, NULL, NULL };
+	struct val	 a, b, r, first = { V_OK, NULL, NULL, NULL };
 	json_t		*t, *arr;
 	size_t		 i;
 	int		 unknown = 0;
