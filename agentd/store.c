@@ -666,9 +666,15 @@ store_queue_next(struct store *s, const char *dest, time_t now,
 	int		 r = -1;
 
 	memset(qi, 0, sizeof *qi);
+	/*
+	 * First in, first out: only the oldest pending item may go, so a
+	 * recovery never overtakes the failure it ends, and an endpoint
+	 * that is down gets one item retried, not all of them.
+	 */
 	if (sqlite3_prepare_v2(s->db, "SELECT id, body, attempts, created_at "
-	    "FROM alert_queue WHERE dest = ? AND delivered_at IS NULL AND "
-	    "next_at <= ? ORDER BY id LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+	    "FROM (SELECT * FROM alert_queue WHERE dest = ? AND delivered_at "
+	    "IS NULL ORDER BY id LIMIT 1) WHERE next_at <= ?", -1, &st,
+	    NULL) != SQLITE_OK)
 		return (-1);
 	sqlite3_bind_text(st, 1, dest, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
@@ -746,8 +752,10 @@ store_queue_delivered_since(struct store *s, const char *dest, time_t t)
 time_t
 store_queue_earliest(struct store *s)
 {
+	/* Only the oldest pending item of each destination can go. */
 	return (store_int(s, "SELECT coalesce(min(next_at), 0) FROM "
-	    "alert_queue WHERE delivered_at IS NULL", NULL, 0, 0));
+	    "alert_queue q WHERE id = (SELECT min(id) FROM alert_queue WHERE "
+	    "dest = q.dest AND delivered_at IS NULL)", NULL, 0, 0));
 }
 
 int
