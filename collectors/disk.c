@@ -827,7 +827,8 @@ disk_crypttab(struct collector_ctx *ctx)
 	if (root_read_file(ctx->root, "/etc/crypttab", &buf, NULL,
 	    &cause) != 0) {
 		if (!root_exists(ctx->root, "/etc/crypttab"))
-			fact_na(ct, "no /etc/crypttab");
+			fact_na_ja(fact_na(ct, "no /etc/crypttab"),
+			    "/etc/crypttab がない");
 		else
 			fact_error(ct, "%s", cause);
 		free(cause);

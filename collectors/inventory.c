@@ -161,8 +161,9 @@ inventory_kernel(struct collector_ctx *ctx)
 	json_t		*obj;
 
 	if (!ctx->live)
-		return (fact_na(json_object(),
-		    "measurable only on the live host"));
+		return (fact_na_ja(fact_na(json_object(),
+		    "measurable only on the live host"),
+		    "稼働中のホストでのみ測定できる"));
 	if (uname(&u) == -1)
 		return (fact_error(json_object(), "uname: %s",
 		    strerror(errno)));
@@ -183,6 +184,8 @@ inventory_sys_missing(struct collector_ctx *ctx, const char *dir, char *cause)
 	if (!ctx->live) {
 		obj = fact_na(json_object(), "%s not present in the image "
 		    "(measurable only on the live host)", dir);
+		fact_na_ja(obj, "イメージに %s がない(稼働中のホストでのみ"
+		    "測定できる)", dir);
 		free(cause);
 	} else
 		obj = fact_error_take(cause);
@@ -207,6 +210,9 @@ inventory_hw(struct collector_ctx *ctx)
 		obj = fact_na(json_object(), "no DMI table (%s absent)%s",
 		    INVENTORY_DMI, ctx->live ? "" :
 		    "; measurable only on the live host");
+		fact_na_ja(obj, "DMI テーブルがない(%s がない)%s",
+		    INVENTORY_DMI, ctx->live ? "" :
+		    "。稼働中のホストでのみ測定できる");
 		fact_source(obj, INVENTORY_DMI);
 		return (obj);
 	}
@@ -329,6 +335,8 @@ inventory_software(struct collector_ctx *ctx)
 	if (!root_exists(ctx->root, "/var/lib/dpkg")) {
 		obj = fact_na(json_object(), "no dpkg database "
 		    "(/var/lib/dpkg absent): not a Debian-based system");
+		fact_na_ja(obj, "dpkg データベースがない(/var/lib/dpkg が"
+		    "ない): Debian 系のシステムではない");
 		fact_source(obj, DPKG_STATUS_PATH);
 		return (obj);
 	}

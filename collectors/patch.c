@@ -726,12 +726,15 @@ patch_kernels(struct collector_ctx *ctx, const struct kernel *k)
 	o = json_object();
 	fact_source(o, "%s", DPKG_STATUS);
 	if (k->release == NULL)
-		return (fact_na(o, "no linux-image package installed"));
+		return (fact_na_ja(fact_na(o, "no linux-image package "
+		    "installed"), "linux-image パッケージがインストールされて"
+		    "いない"));
 	fact_set_str(o, "newest_installed", k->release);
 	fact_set_str(o, "newest_version", k->version);
 	if (!ctx->live)
-		return (fact_na(o, "the running kernel is measurable only on "
-		    "the live host"));
+		return (fact_na_ja(fact_na(o, "the running kernel is "
+		    "measurable only on the live host"), "稼働中のカーネルは"
+		    "稼働中のホストでのみ測定できる"));
 	if (uname(&u) == -1)
 		return (fact_error(o, "uname: %s", strerror(errno)));
 	fact_source(o, "uname(2)");

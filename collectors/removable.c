@@ -149,8 +149,9 @@ removable_loaded(struct collector_ctx *ctx, json_t *obj)
 	int	 loaded = 0;
 
 	if (!ctx->live)
-		return (fact_na(json_object(),
-		    "measurable only on the live host"));
+		return (fact_na_ja(fact_na(json_object(),
+		    "measurable only on the live host"),
+		    "稼働中のホストでのみ測定できる"));
 	if (!root_exists("", "/proc/modules")) {
 		/* A kernel without loadable modules: only sysfs can tell. */
 		fact_source(obj, "/sys/module/" REMOVABLE_MODULE);
@@ -178,16 +179,18 @@ removable_builtin(struct collector_ctx *ctx, json_t *obj)
 	json_t		*v;
 
 	if (!ctx->live)
-		return (fact_na(json_object(),
-		    "measurable only on the live host"));
+		return (fact_na_ja(fact_na(json_object(),
+		    "measurable only on the live host"),
+		    "稼働中のホストでのみ測定できる"));
 	if (uname(&u) == -1)
 		return (fact_error(json_object(), "uname: %s",
 		    strerror(errno)));
 	xasprintf(&path, "/lib/modules/%s/modules.builtin", u.release);
 	fact_source(obj, "%s", path);
 	if (!root_exists("", path))
-		v = fact_na(json_object(), "no %s (kernel not installed "
-		    "from a package)", path);
+		v = fact_na_ja(fact_na(json_object(), "no %s (kernel not "
+		    "installed from a package)", path), "%s がない(カーネルが"
+		    "パッケージからインストールされていない)", path);
 	else if (root_read_file("", path, &buf, NULL, &cause) != 0)
 		v = fact_error_take(cause);
 	else {

@@ -1551,7 +1551,8 @@ screen_lock_collect(struct collector_ctx *ctx)
 	json_object_set_new(top, "desktop_installed",
 	    json_boolean(st.nsessions > 0));
 	if (st.nsessions == 0) {
-		fact_na(top, "no graphical desktop installed");
+		fact_na_ja(fact_na(top, "no graphical desktop installed"),
+		    "グラフィカルデスクトップがインストールされていない");
 		goto out;
 	}
 

@@ -232,7 +232,9 @@ sshd_collect(struct collector_ctx *ctx)
 	if (!root_exists(ctx->root, SSHDCONF_PATH)) {
 		if (!binary) {
 			fact_set_bool(facts, "installed", 0);
-			return (fact_na(facts, "OpenSSH server not installed"));
+			return (fact_na_ja(fact_na(facts, "OpenSSH server not "
+			    "installed"), "OpenSSH サーバがインストールされて"
+			    "いない"));
 		}
 		return (fact_error(facts, "open %s: %s", SSHDCONF_PATH,
 		    strerror(ENOENT)));

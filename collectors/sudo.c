@@ -872,8 +872,9 @@ sudo_collect(struct collector_ctx *ctx)
 	obj = json_object();
 	if (!root_exists(ctx->root, "/etc/sudoers") &&
 	    !root_exists(ctx->root, "/usr/bin/sudo"))
-		return (fact_na(obj, "sudo is not installed (no /etc/sudoers "
-		    "or /usr/bin/sudo)"));
+		return (fact_na_ja(fact_na(obj, "sudo is not installed (no "
+		    "/etc/sudoers or /usr/bin/sudo)"), "sudo がインストールされて"
+		    "いない(/etc/sudoers も /usr/bin/sudo もない)"));
 	memset(&st, 0, sizeof st);
 	st.ctx = ctx;
 	st.obj = obj;

@@ -257,8 +257,9 @@ time_clock_facts(struct collector_ctx *ctx)
 	int		 state, sync;
 
 	if (!ctx->live)
-		return (fact_na(c,
-		    "clock offset is measurable only on the live host"));
+		return (fact_na_ja(fact_na(c,
+		    "clock offset is measurable only on the live host"),
+		    "時刻のずれは稼働中のホストでのみ測定できる"));
 	fact_source(c, "ntp_adjtime(2)");
 	memset(&tx, 0, sizeof tx);
 	if ((state = ntp_adjtime(&tx)) == -1)

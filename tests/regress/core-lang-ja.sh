@@ -17,3 +17,10 @@ expect_jq "$out" '.results[] | select(.check == "disk.encryption.home") |
     and (.remediation | test("[ぁ-んァ-ン一-龥]"))'
 # Every built-in check has a Japanese title.
 expect_jq "$out" 'all(.results[]; .title | test("[ぁ-んァ-ン一-龥]"))'
+# Not-applicable reasons given by the collectors are Japanese too.
+out=$(run_check screenlock-headless --lang ja)
+expect_jq "$out" '.results[] | select(.check == "screen_lock.effective") |
+    .status == "not_applicable" and .message == "グラフィカルデスクトップがインストールされていない"'
+out=$(run_check screenlock-headless)
+expect_jq "$out" '.results[] | select(.check == "screen_lock.effective") |
+    .message == "no graphical desktop installed"'
