@@ -541,6 +541,31 @@ parent_signal(evutil_socket_t sig, short ev, void *arg)
 	}
 }
 
+/*
+ * For -n: the user and group the configuration names must exist, or
+ * the daemon would refuse to start (see parent_dirs()).
+ */
+static int
+parent_check_accounts(struct parent *p)
+{
+	int	r = 0;
+
+	if (geteuid() == 0 && getpwnam(p->conf->user) == NULL) {
+		log_warnx("%s: daemon.user: user %s does not exist: create it "
+		    "(useradd --system --home-dir /var/lib/isms-agent --shell "
+		    "/usr/sbin/nologin %s) or set daemon.user", p->conf_path,
+		    p->conf->user, p->conf->user);
+		r = -1;
+	}
+	if (p->conf->control_group != NULL &&
+	    getgrnam(p->conf->control_group) == NULL) {
+		log_warnx("%s: daemon.control_group: unknown group %s",
+		    p->conf_path, p->conf->control_group);
+		r = -1;
+	}
+	return (r);
+}
+
 /* Makes the store and socket directories, owned as the children need. */
 static void
 parent_dirs(struct parent *p)
@@ -739,6 +764,11 @@ main(int argc, char **argv)
 		return (EXIT_USAGE);
 	}
 	if (check_only) {
+		if (parent_check_accounts(&p) == -1) {
+			fprintf(stderr, "isms-agentd: configuration not "
+			    "valid\n");
+			return (EXIT_USAGE);
+		}
 		printf("configuration OK\n");
 		return (0);
 	}
