@@ -189,16 +189,63 @@ config_facility(const char *name)
 	return (-1);
 }
 
+/*
+ * A webhook URL is https://, or plain http:// to this host only: the
+ * host, up to the port or path, must be "localhost", "[::1]" or a
+ * dotted 127.x.y.z.  A prefix test would let "http://127.0.0.1.evil.example/"
+ * or "http://localhost@evil.example/" through.
+ */
+static int
+config_webhook_url(const char *url)
+{
+	const char	*h, *end;
+	size_t		 len, i, dots = 0;
+	int		 octet = 0;
+
+	if (strncmp(url, "https://", 8) == 0)
+		return (url[8] != '\0');
+	if (strncmp(url, "http://", 7) != 0)
+		return (0);
+	h = url + 7;
+	if (*h == '[')
+		end = strchr(h, ']') != NULL ? strchr(h, ']') + 1 : h;
+	else
+		end = h + strcspn(h, ":/?#");
+	len = end - h;
+	if (strcspn(h, "/?#") < len || memchr(h, '@', strcspn(h, "/?#")) !=
+	    NULL)
+		return (0);
+	if (*end != '\0' && strchr(":/?", *end) == NULL)
+		return (0);
+	if ((len == 9 && strncmp(h, "localhost", 9) == 0) ||
+	    (len == 5 && strncmp(h, "[::1]", 5) == 0))
+		return (1);
+	if (len < 9 || strncmp(h, "127.", 4) != 0)
+		return (0);
+	for (i = 0; i < len; i++) {
+		if (h[i] == '.') {
+			if (i == 0 || h[i - 1] == '.')
+				return (0);
+			dots++;
+			octet = 0;
+		} else if (h[i] < '0' || h[i] > '9' ||
+		    (octet = octet * 10 + (h[i] - '0')) > 255)
+			return (0);
+	}
+	return (dots == 3 && h[len - 1] != '.');
+}
+
 static void
 config_webhooks(struct agent_conf *conf, const struct ynode *n,
     struct yerrors *e)
 {
 	static const char *const keys[] = { "url", "format", "rate_limit",
 	    "ca", NULL };
-	struct webhook	*w;
+	struct webhook	 one;
 	struct ynode	*item, *url, *fmt, *rate, *ca;
 	int64_t		 r;
 	size_t		 i;
+	int		 ok;
 
 	if (n->type != YNODE_SEQ) {
 		yerr(e, n, "alerts.webhooks must be a list");
@@ -216,29 +263,25 @@ config_webhooks(struct agent_conf *conf, const struct ynode *n,
 		fmt = ynode_get(item, "format");
 		rate = ynode_get(item, "rate_limit");
 		ca = ynode_get(item, "ca");
+		/* Every field is checked, whatever is wrong with the url. */
+		memset(&one, 0, sizeof one);
+		one.format = WEBHOOK_JSON;
+		one.rate_per_hour = 60;
+		ok = 1;
 		if (url == NULL || url->type != YNODE_SCALAR ||
-		    (strncmp(url->value, "https://", 8) != 0 &&
-		    strncmp(url->value, "http://127.", 11) != 0 &&
-		    strncmp(url->value, "http://localhost", 16) != 0)) {
+		    !config_webhook_url(url->value)) {
 			yerr(e, url != NULL ? url : item, "webhook url must be "
 			    "https:// (plain http only to this host)");
-			continue;
+			ok = 0;
 		}
-		conf->webhooks = xreallocarray(conf->webhooks,
-		    conf->nwebhooks + 1, sizeof *conf->webhooks);
-		w = &conf->webhooks[conf->nwebhooks++];
-		memset(w, 0, sizeof *w);
-		w->url = xstrdup(url->value);
-		w->format = WEBHOOK_JSON;
-		w->rate_per_hour = 60;
 		if (fmt != NULL) {
 			if (fmt->type != YNODE_SCALAR)
 				yerr(e, fmt, "format must be slack, teams or "
 				    "json");
 			else if (strcmp(fmt->value, "slack") == 0)
-				w->format = WEBHOOK_SLACK;
+				one.format = WEBHOOK_SLACK;
 			else if (strcmp(fmt->value, "teams") == 0)
-				w->format = WEBHOOK_TEAMS;
+				one.format = WEBHOOK_TEAMS;
 			else if (strcmp(fmt->value, "json") != 0)
 				yerr(e, fmt, "unknown webhook format \"%s\" "
 				    "(slack, teams or json)", fmt->value);
@@ -248,10 +291,18 @@ config_webhooks(struct agent_conf *conf, const struct ynode *n,
 				yerr(e, rate, "rate_limit is alerts per hour, "
 				    "0 (unlimited) to 3600");
 			else
-				w->rate_per_hour = (int)r;
+				one.rate_per_hour = (int)r;
 		}
 		if (ca != NULL)
-			config_str(ca, &w->ca, e);
+			config_str(ca, &one.ca, e);
+		if (!ok) {
+			free(one.ca);
+			continue;
+		}
+		one.url = xstrdup(url->value);
+		conf->webhooks = xreallocarray(conf->webhooks,
+		    conf->nwebhooks + 1, sizeof *conf->webhooks);
+		conf->webhooks[conf->nwebhooks++] = one;
 	}
 }
 
