@@ -407,12 +407,14 @@ enum imsg_type {
 	IMSG_COLLECT,		/* engine > parent: {run, nightly} */
 	IMSG_FACTS,		/* parent > engine: {name, facts} */
 	IMSG_COLLECT_DONE,	/* parent > engine: {run, now, deferred} */
-	IMSG_DELIVER,		/* engine > net: {id, dest, url|host, ...} */
-	IMSG_DELIVERED,		/* net > engine: {id, ok, status, error,
-				   retry_after} */
+	IMSG_DELIVER,		/* engine > parent > net: {id, dest,
+				   url|host, ...} */
+	IMSG_DELIVERED,		/* net > parent > engine: {id, dest, ok,
+				   status, error, retry_after} */
 	IMSG_CA,		/* parent > net: {path, pem} */
 	IMSG_SHUTDOWN,		/* parent > engine, net: {} */
 	IMSG_STATUS,		/* engine > parent: {status} for sd_notify */
+	IMSG_NET_IDLE,		/* net > parent: {} nothing to do, may exit */
 	IMSG_MAX
 };
 

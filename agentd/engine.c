@@ -63,7 +63,7 @@ struct dest {
 struct engine {
 	struct event_base	*base;
 	struct engine_args	*args;
-	struct ipc		*parent, *net;
+	struct ipc		*parent;
 	struct store		*store;
 	struct policy		*policy;
 	struct agent_conf	*conf;
@@ -393,7 +393,8 @@ static void
 engine_run_finish(struct engine *e, time_t now)
 {
 	struct results	 rs;
-	json_t		*report;
+	json_t		*report, *r;
+	size_t		 i;
 	char		*cause;
 	int64_t		 run, before;
 
@@ -418,6 +419,11 @@ engine_run_finish(struct engine *e, time_t now)
 		    (long long)json_integer_value(json_object_get(
 		    json_object_get(report, "summary"), "not_applicable")));
 		engine_drift(e, run, report, before == 0);
+	}
+	/* Keep what status and summaries need, not the evidence. */
+	json_array_foreach(json_object_get(report, "results"), i, r) {
+		json_object_del(r, "evidence");
+		json_object_del(r, "remediation");
 	}
 	json_decref(e->last_report);
 	e->last_report = report;
@@ -566,7 +572,7 @@ engine_queue_kick(struct engine *e)
 			    e->conf->remote_syslog->tls, "ca",
 			    e->conf->remote_syslog->ca, "body", qi.body,
 			    qi.len);
-		ipc_send_json(e->net, IMSG_DELIVER, msg);
+		ipc_send_json(e->parent, IMSG_DELIVER, msg);
 		d->in_flight = qi.id;
 		store_queue_item_clear(&qi);
 	}
@@ -896,6 +902,9 @@ engine_dispatch_parent(struct ipc *ipc, uint32_t type, const char *data,
 		e->first_deferred = 0;
 		engine_run_finish(e, now);
 		break;
+	case IMSG_DELIVERED:
+		engine_delivered(e, j);
+		break;
 	case IMSG_SHUTDOWN:
 		log_info("engine exiting");
 		store_close(e->store);
@@ -903,19 +912,6 @@ engine_dispatch_parent(struct ipc *ipc, uint32_t type, const char *data,
 	default:
 		fatalx("%s: unexpected message %u", __func__, type);
 	}
-	json_decref(j);
-}
-
-static void
-engine_dispatch_net(struct ipc *ipc, uint32_t type, const char *data,
-    size_t len, void *arg)
-{
-	json_t	*j;
-
-	if (type != IMSG_DELIVERED)
-		fatalx("%s: unexpected message %u from net", __func__, type);
-	j = ipc_json(ipc, type, data, len);
-	engine_delivered(arg, j);
 	json_decref(j);
 }
 
@@ -955,8 +951,6 @@ engine_main(struct engine_args *a)
 		fatalx("event_base_new");
 	e.parent = ipc_new(e.base, PROC_IPC_FD, "parent",
 	    engine_dispatch_parent, NULL, &e);
-	e.net = ipc_new(e.base, PROC_PEER_FD, "net", engine_dispatch_net,
-	    NULL, &e);
 	e.run_timer = evtimer_new(e.base, engine_run_timer, &e);
 	e.queue_timer = evtimer_new(e.base, engine_queue_timer, &e);
 	e.summary_timer = evtimer_new(e.base, engine_summary_timer, &e);

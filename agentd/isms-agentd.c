@@ -12,11 +12,18 @@
  * that confine themselves (chroot, unprivileged user) before reading
  * anything from their peers:
  *
- *   parent (root) --- engine (_isms, chroot store dir) --- net (_isms)
- *        |                 timers, evaluation, store,         HTTPS,
- *   collectors             drift, alert queue,                remote
- *   (forked worker,        control socket                     syslog
- *    nice, idle I/O)
+ *   engine (_isms, chroot store dir) --- parent (root) --- net (_isms)
+ *   timers, evaluation, store,             |                  HTTPS,
+ *   drift, alert queue,               collectors              remote
+ *   control socket                    (forked worker,         syslog
+ *                                      nice, idle I/O)
+ *
+ * The net process is started when the engine has something to deliver
+ * and asks to leave once it has been idle for a while: libcurl and its
+ * libraries cost several megabytes that an idle daemon should not hold.
+ * The parent relays deliveries between engine and net, checking each
+ * message, and answers for a net process that died with deliveries
+ * outstanding, so the engine retries them.
  *
  * Collection runs in a forked worker at low CPU and I/O priority.  The
  * worker sends each collector's facts as soon as they are ready; a
@@ -70,7 +77,8 @@ struct parent {
 	size_t			 conf_len;
 
 	pid_t			 engine_pid, net_pid;
-	struct ipc		*engine, *net;
+	struct ipc		*engine, *net;	/* net: NULL when not running */
+	json_t			*outstanding;	/* deliveries at net: {id: dest} */
 
 	/* The collection in progress. */
 	pid_t			 worker;
@@ -89,6 +97,7 @@ struct parent {
 static struct parent	*P;
 
 static void parent_collect_from(struct parent *, size_t);
+static void parent_deliver(struct parent *, json_t *, const char *, size_t);
 
 static void
 usage(void)
@@ -418,6 +427,9 @@ parent_dispatch_engine(struct ipc *ipc, uint32_t type, const char *data,
 		parent_notify(state);
 		free(state);
 		break;
+	case IMSG_DELIVER:
+		parent_deliver(p, j, data, len);
+		break;
 	case IMSG_COLLECT:
 		if (p->collecting) {
 			log_warnx("engine asked for a run during a run");
@@ -444,11 +456,102 @@ parent_dispatch_engine(struct ipc *ipc, uint32_t type, const char *data,
 	json_decref(j);
 }
 
+/* Every delivery still at the net process fails: the engine retries. */
+static void
+parent_net_lost(struct parent *p, const char *why)
+{
+	const char	*id;
+	json_t		*dest;
+
+	json_object_foreach(p->outstanding, id, dest)
+		ipc_send_json(p->engine, IMSG_DELIVERED, json_pack(
+		    "{s:I,s:O,s:b,s:i,s:s,s:i}", "id",
+		    (json_int_t)strtoll(id, NULL, 10), "dest", dest, "ok", 0,
+		    "status", 0, "error", why, "retry_after", -1));
+	json_object_clear(p->outstanding);
+}
+
 static void
 parent_dispatch_net(struct ipc *ipc, uint32_t type, const char *data,
     size_t len, void *arg)
 {
-	fatalx("%s: unexpected message %u from net", __func__, type);
+	struct parent	*p = arg;
+	json_t		*j;
+	char		 key[32];
+
+	j = ipc_json(ipc, type, data, len);
+	switch (type) {
+	case IMSG_DELIVERED:
+		snprintf(key, sizeof key, "%lld", (long long)json_integer_value(
+		    json_object_get(j, "id")));
+		if (json_object_get(p->outstanding, key) == NULL)
+			fatalx("%s: delivery %s was not asked for", __func__,
+			    key);
+		json_object_del(p->outstanding, key);
+		ipc_send(p->engine, IMSG_DELIVERED, data, len);
+		break;
+	case IMSG_NET_IDLE:
+		if (json_object_size(p->outstanding) != 0)
+			break;	/* a delivery crossed the request */
+		log_debug("net process idle: stopping it");
+		ipc_send_json(p->net, IMSG_SHUTDOWN, json_object());
+		ipc_flush(p->net);
+		ipc_free(p->net);
+		p->net = NULL;
+		break;
+	default:
+		fatalx("%s: unexpected message %u from net", __func__, type);
+	}
+	json_decref(j);
+}
+
+static void
+parent_net_closed(struct ipc *ipc, void *arg)
+{
+	struct parent	*p = arg;
+
+	log_warnx("net process exited with deliveries outstanding");
+	ipc_free(p->net);
+	p->net = NULL;
+	parent_net_lost(p, "net process exited");
+}
+
+/* Starts the net process, with its configuration and CA certificates. */
+static void
+parent_net_start(struct parent *p)
+{
+	char	*args[8];
+	int	 n = 0, fd;
+
+	if (p->foreground)
+		args[n++] = (char *)"-d";
+	if (p->verbose)
+		args[n++] = (char *)"-v";
+	args[n++] = (char *)"-u";
+	args[n++] = p->conf->user;
+	args[n] = NULL;
+	p->net_pid = proc_spawn(p->net_path, "net", args, &fd, -1);
+	p->net = ipc_new(p->base, fd, "net", parent_dispatch_net,
+	    parent_net_closed, p);
+	parent_send_conf(p, p->net, 0);
+	parent_send_cas(p);
+}
+
+/* Relays a delivery from the engine, starting the net process. */
+static void
+parent_deliver(struct parent *p, json_t *j, const char *data, size_t len)
+{
+	char	key[32];
+
+	if (!json_is_integer(json_object_get(j, "id")) ||
+	    !json_is_string(json_object_get(j, "dest")))
+		fatalx("%s: malformed delivery from engine", __func__);
+	snprintf(key, sizeof key, "%lld", (long long)json_integer_value(
+	    json_object_get(j, "id")));
+	if (p->net == NULL)
+		parent_net_start(p);
+	json_object_set(p->outstanding, key, json_object_get(j, "dest"));
+	ipc_send(p->net, IMSG_DELIVER, data, len);
 }
 
 static void
@@ -473,8 +576,10 @@ parent_reload(struct parent *p)
 	p->conf_text = text;
 	p->conf_len = len;
 	parent_send_conf(p, p->engine, 1);
-	parent_send_conf(p, p->net, 1);
-	parent_send_cas(p);
+	if (p->net != NULL) {
+		parent_send_conf(p, p->net, 1);
+		parent_send_cas(p);
+	}
 	log_info("configuration reloaded");
 }
 
@@ -491,20 +596,25 @@ parent_shutdown(struct parent *p)
 	log_info("stopping");
 	parent_worker_stop(p);
 	ipc_send_json(p->engine, IMSG_SHUTDOWN, json_object());
-	ipc_send_json(p->net, IMSG_SHUTDOWN, json_object());
 	ipc_flush(p->engine);
-	ipc_flush(p->net);
+	if (p->net != NULL) {
+		ipc_send_json(p->net, IMSG_SHUTDOWN, json_object());
+		ipc_flush(p->net);
+	} else
+		left--;
 	deadline = time(NULL) + PARENT_STOP_WAIT;
 	while (left > 0 && time(NULL) < deadline) {
 		pid = waitpid(-1, &status, WNOHANG);
-		if (pid == p->engine_pid || pid == p->net_pid)
+		if (pid == p->engine_pid || (p->net != NULL &&
+		    pid == p->net_pid))
 			left--;
 		else if (pid <= 0)
 			usleep(20000);
 	}
 	if (left > 0) {
 		kill(p->engine_pid, SIGKILL);
-		kill(p->net_pid, SIGKILL);
+		if (p->net != NULL)
+			kill(p->net_pid, SIGKILL);
 	}
 	unlink(p->conf->control_socket);
 	exit(0);
@@ -527,13 +637,13 @@ parent_signal(evutil_socket_t sig, short ev, void *arg)
 		break;
 	case SIGCHLD:
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			if (pid == p->engine_pid || pid == p->net_pid) {
+			if (pid == p->engine_pid) {
 				if (p->stopping)
 					continue;
-				fatalx("%s process exited (status %d)",
-				    pid == p->engine_pid ? "engine" : "net",
+				fatalx("engine process exited (status %d)",
 				    status);
 			}
+			/* The net process comes and goes (its ipc tells). */
 			if (pid == p->worker)
 				p->worker = 0;	/* its socket close follows */
 		}
@@ -612,7 +722,7 @@ parent_spawn(struct parent *p)
 {
 	char		*args[16], fac[16];
 	const char	*store;
-	int		 n = 0, fd, link[2];
+	int		 n = 0, fd;
 
 	store = p->conf->store_path != NULL ? p->conf->store_path :
 	    LOCALSTATEDIR "/lib/isms-agent/store.db";
@@ -636,24 +746,9 @@ parent_spawn(struct parent *p)
 	args[n++] = (char *)"-F";
 	args[n++] = fac;
 	args[n] = NULL;
-	/* The engine and net talk directly over their own socketpair. */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, link) == -1)
-		fatal("%s: socketpair", __func__);
-	p->engine_pid = proc_spawn(p->self, "engine", args, &fd, link[0]);
+	p->engine_pid = proc_spawn(p->self, "engine", args, &fd, -1);
 	p->engine = ipc_new(p->base, fd, "engine", parent_dispatch_engine,
 	    NULL, p);
-	n = 0;
-	if (p->foreground)
-		args[n++] = (char *)"-d";
-	if (p->verbose)
-		args[n++] = (char *)"-v";
-	args[n++] = (char *)"-u";
-	args[n++] = p->conf->user;
-	args[n] = NULL;
-	p->net_pid = proc_spawn(p->net_path, "net", args, &fd, link[1]);
-	p->net = ipc_new(p->base, fd, "net", parent_dispatch_net, NULL, p);
-	close(link[0]);
-	close(link[1]);
 }
 
 /*
@@ -799,10 +894,9 @@ main(int argc, char **argv)
 	evsignal_add(p.ev_sigchld, NULL);
 	p.worker_timer = evtimer_new(p.base, parent_worker_timeout, &p);
 
+	p.outstanding = json_object();
 	parent_spawn(&p);
 	parent_send_conf(&p, p.engine, 0);
-	parent_send_conf(&p, p.net, 0);
-	parent_send_cas(&p);
 	event_base_dispatch(p.base);
 	return (0);
 }

@@ -4,10 +4,12 @@
  * The net process of isms-agentd: unprivileged and chrooted, it is the
  * only process that talks to the network.
  *
- * Design.  The engine hands it one alert per destination at a time
- * (IMSG_DELIVER) and gets one answer back (IMSG_DELIVERED); retries,
- * backoff and rate limits are the engine's, so this process keeps no
- * state that matters across a restart.  HTTPS goes through libcurl's
+ * Design.  The engine hands it, through the parent, one alert per
+ * destination at a time (IMSG_DELIVER) and gets one answer back
+ * (IMSG_DELIVERED); retries, backoff and rate limits are the engine's,
+ * so this process keeps no state that matters across a restart.  It is
+ * started for a delivery and, after NET_IDLE_EXIT seconds with nothing
+ * to do, asks the parent to stop it (IMSG_NET_IDLE).  HTTPS goes through libcurl's
  * multi interface on the event loop (transport.c), remote syslog
  * through bufferevents (syslogtx.c).  CA certificates are read by the
  * parent and arrive as PEM blobs, and the system CA bundle is read
@@ -40,10 +42,13 @@
 #define NET_SYSTEM_CA	"/etc/ssl/certs/ca-certificates.crt"
 #define NET_CHROOT	RUNSTATEDIR "/isms-agent/net"
 #define NET_TIMEOUT_MS	20000	/* per delivery */
+#define NET_IDLE_EXIT	30	/* seconds idle before asking to stop */
 
 struct net {
 	struct event_base	*base;
-	struct ipc		*parent, *engine;
+	struct ipc		*parent;
+	struct event		*idle_timer;
+	int			 busy;		/* deliveries in progress */
 	struct transport	*transport;
 	struct syslogtx		*stx;
 	char			*stx_key;	/* host port tls ca */
@@ -59,10 +64,23 @@ struct delivery {
 };
 
 static void
+net_idle(evutil_socket_t fd, short ev, void *arg)
+{
+	struct net	*n = arg;
+
+	if (n->busy == 0)
+		ipc_send_json(n->parent, IMSG_NET_IDLE, json_object());
+}
+
+static void
 net_reply(struct delivery *d, int ok, long status, const char *error,
     long retry_after)
 {
-	ipc_send_json(d->net->engine, IMSG_DELIVERED, json_pack(
+	struct timeval	tv = { NET_IDLE_EXIT, 0 };
+
+	if (--d->net->busy == 0)
+		evtimer_add(d->net->idle_timer, &tv);
+	ipc_send_json(d->net->parent, IMSG_DELIVERED, json_pack(
 	    "{s:I,s:s,s:b,s:i,s:s?,s:i}", "id", (json_int_t)d->id, "dest",
 	    d->dest, "ok", ok, "status", (int)status, "error", error,
 	    "retry_after", (int)retry_after));
@@ -129,6 +147,8 @@ net_deliver(struct net *n, json_t *j)
 	ca = json_string_value(json_object_get(j, "ca"));
 	d = xcalloc(1, sizeof *d);
 	d->net = n;
+	n->busy++;
+	evtimer_del(n->idle_timer);
 	d->id = json_integer_value(json_object_get(j, "id"));
 	d->dest = xstrdup(json_string_value(json_object_get(j, "dest")));
 
@@ -178,19 +198,6 @@ net_deliver(struct net *n, json_t *j)
 }
 
 static void
-net_dispatch_engine(struct ipc *ipc, uint32_t type, const char *data,
-    size_t len, void *arg)
-{
-	json_t	*j;
-
-	if (type != IMSG_DELIVER)
-		fatalx("%s: unexpected message %u from engine", __func__, type);
-	j = ipc_json(ipc, type, data, len);
-	net_deliver(arg, j);
-	json_decref(j);
-}
-
-static void
 net_dispatch_parent(struct ipc *ipc, uint32_t type, const char *data,
     size_t len, void *arg)
 {
@@ -203,6 +210,9 @@ net_dispatch_parent(struct ipc *ipc, uint32_t type, const char *data,
 	case IMSG_CONF_FILE:
 	case IMSG_CONF_END:
 		/* Destinations arrive with each delivery. */
+		break;
+	case IMSG_DELIVER:
+		net_deliver(n, j);
 		break;
 	case IMSG_CA:
 		path = json_string_value(json_object_get(j, "path"));
@@ -275,7 +285,7 @@ net_prepare(struct net *n)
 
 /*
  * isms-agentd-net: started by isms-agentd as "isms-agentd-net -P net
- * [-d] [-v] -u USER" with its channels on PROC_IPC_FD and PROC_PEER_FD.
+ * [-d] [-v] -u USER" with its channel to the parent on PROC_IPC_FD.
  */
 int
 main(int argc, char **argv)
@@ -333,8 +343,7 @@ net_main(const char *user, int foreground, int verbose)
 		fatalx("transport_new");
 	n.parent = ipc_new(n.base, PROC_IPC_FD, "parent", net_dispatch_parent,
 	    NULL, &n);
-	n.engine = ipc_new(n.base, PROC_PEER_FD, "engine",
-	    net_dispatch_engine, NULL, &n);
+	n.idle_timer = evtimer_new(n.base, net_idle, &n);
 	event_base_dispatch(n.base);
 	exit(0);
 }

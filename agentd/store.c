@@ -29,10 +29,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "agentd.h"
+#include "sha256.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -174,19 +174,6 @@ store_close(struct store *s)
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
-}
-
-static void
-sha256_hex(const char *data, size_t len, char out[65])
-{
-	unsigned char	md[32];
-	unsigned int	mdlen = sizeof md;
-	size_t		i;
-
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1)
-		abort();
-	for (i = 0; i < 32; i++)
-		snprintf(out + i * 2, 3, "%02x", md[i]);
 }
 
 /* Stores a blob once; returns its id or -1. */

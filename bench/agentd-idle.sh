@@ -85,7 +85,7 @@ while [ $n -lt $nruns ]; do
 	i=0
 	until [ "$(runs)" -gt "$before" ]; do
 		i=$((i + 1)); [ $i -lt 400 ] || exit 1
-		sleep 0.05
+		sleep 0.2
 	done
 	n=$((n + 1))
 done

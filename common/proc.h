@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #define PROC_IPC_FD	3	/* the child's end of its socketpair */
-#define PROC_PEER_FD	4	/* an optional second channel (engine-net) */
+#define PROC_PEER_FD	4	/* an optional second channel */
 
 /*
  * Starts "argv0 -P name args..." with one end of a new socketpair on

@@ -9,7 +9,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "sha256.h"
 #include "util.h"
+
+#include <openssl/evp.h>
 
 static void
 test_duration_parse(void **state)
@@ -136,6 +139,47 @@ test_strings(void **state)
 	assert_null(str_nextline(&cur));
 }
 
+/* FIPS 180-4 examples, block-boundary lengths, and OpenSSL for the rest. */
+static void
+test_sha256(void **state)
+{
+	struct sha256	 s;
+	unsigned char	 md[32], ref[32], *big;
+	unsigned int	 mdlen;
+	char		 hex[65];
+	size_t		 len, i;
+
+	sha256_hex("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a3"
+	    "96177a9cb410ff61f20015ad");
+	sha256_hex("", 0, hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4"
+	    "649b934ca495991b7852b855");
+	sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
+	    hex);
+	assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce459"
+	    "64ff2167f6ecedd419db06c1");
+	/* One million 'a', fed in uneven pieces. */
+	big = malloc(1000000);
+	memset(big, 'a', 1000000);
+	sha256_init(&s);
+	for (i = 0; i < 1000000; i += 7)
+		sha256_update(&s, big + i, 1000000 - i < 7 ? 1000000 - i : 7);
+	sha256_final(&s, md);
+	mdlen = sizeof ref;
+	EVP_Digest(big, 1000000, ref, &mdlen, EVP_sha256(), NULL);
+	assert_memory_equal(md, ref, 32);
+	/* Every length around the padding boundaries. */
+	for (len = 0; len < 200; len++) {
+		sha256_init(&s);
+		sha256_update(&s, big, len);
+		sha256_final(&s, md);
+		EVP_Digest(big, len, ref, &mdlen, EVP_sha256(), NULL);
+		assert_memory_equal(md, ref, 32);
+	}
+	free(big);
+}
+
 int
 main(void)
 {
@@ -145,6 +189,7 @@ main(void)
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_root_files),
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_sha256),
 	};
 	return (cmocka_run_group_tests(tests, NULL, NULL));
 }
