@@ -182,6 +182,7 @@ struct agent_conf {
 	char			*control_socket;
 	char			*control_group;	/* NULL: root's */
 	int64_t			 collector_timeout_s;
+	int64_t			 net_idle_s;	/* net process stops after */
 	int64_t			 jitter_s;
 	int			 run_at_start;
 	int			 quiet_start;	/* minute of day, -1 none */
@@ -430,8 +431,8 @@ struct engine_args {
 	int		 verbose;
 };
 void		 engine_main(struct engine_args *) __attribute__((noreturn));
-void		 net_main(const char *user, int foreground, int verbose)
-		    __attribute__((noreturn));
+void		 net_main(const char *user, int foreground, int verbose,
+		    long idle_s) __attribute__((noreturn));
 
 /* check.c */
 struct check_opts {

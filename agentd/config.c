@@ -28,6 +28,7 @@
 #define CONFIG_DEFAULT_BACKUP_AGE (48 * 3600)	/* seconds */
 #define CONFIG_DEFAULT_COLLECTOR_TIMEOUT 60	/* seconds */
 #define CONFIG_DEFAULT_JITTER	60		/* seconds */
+#define CONFIG_DEFAULT_NET_IDLE	30		/* seconds */
 #define CONFIG_DEFAULT_MAX_DEFER (4 * 3600)	/* seconds */
 
 char *
@@ -470,6 +471,11 @@ config_key(struct agent_conf *conf, struct policy *p, const char *section,
 		config_str(v, &conf->control_group, e);
 	else if (IS("daemon", "collector_timeout"))
 		ynode_duration(v, &conf->collector_timeout_s, e);
+	else if (IS("daemon", "net_idle")) {
+		if (ynode_duration(v, &conf->net_idle_s, e) == 0 &&
+		    conf->net_idle_s < 1)
+			yerr(e, v, "daemon.net_idle must be at least 1s");
+	}
 	else if (IS("checks", "disable")) {
 		if (v->type != YNODE_SEQ) {
 			yerr(e, v, "checks.disable must be a list of check "
@@ -548,6 +554,7 @@ config_defaults(void)
 	conf->user = xstrdup(ISMS_USER);
 	conf->control_socket = xstrdup(RUNSTATEDIR "/isms-agent/control");
 	conf->collector_timeout_s = CONFIG_DEFAULT_COLLECTOR_TIMEOUT;
+	conf->net_idle_s = CONFIG_DEFAULT_NET_IDLE;
 	conf->jitter_s = CONFIG_DEFAULT_JITTER;
 	conf->run_at_start = 1;
 	conf->quiet_start = conf->quiet_end = conf->nightly = -1;

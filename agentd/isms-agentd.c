@@ -493,7 +493,8 @@ parent_dispatch_net(struct ipc *ipc, uint32_t type, const char *data,
 	case IMSG_NET_IDLE:
 		if (json_object_size(p->outstanding) != 0)
 			break;	/* a delivery crossed the request */
-		log_debug("net process idle: stopping it");
+		log_debug("net process %ld idle: stopping it",
+		    (long)p->net_pid);
 		ipc_send_json(p->net, IMSG_SHUTDOWN, json_object());
 		ipc_flush(p->net);
 		ipc_free(p->net);
@@ -520,7 +521,7 @@ parent_net_closed(struct ipc *ipc, void *arg)
 static void
 parent_net_start(struct parent *p)
 {
-	char	*args[8];
+	char	*args[8], idle[32];
 	int	 n = 0, fd;
 
 	if (p->foreground)
@@ -529,8 +530,12 @@ parent_net_start(struct parent *p)
 		args[n++] = (char *)"-v";
 	args[n++] = (char *)"-u";
 	args[n++] = p->conf->user;
+	snprintf(idle, sizeof idle, "%lld", (long long)p->conf->net_idle_s);
+	args[n++] = (char *)"-i";
+	args[n++] = idle;
 	args[n] = NULL;
 	p->net_pid = proc_spawn(p->net_path, "net", args, &fd, -1);
+	log_debug("net process %ld started", (long)p->net_pid);
 	p->net = ipc_new(p->base, fd, "net", parent_dispatch_net,
 	    parent_net_closed, p);
 	parent_send_conf(p, p->net, 0);

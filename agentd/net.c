@@ -8,8 +8,8 @@
  * destination at a time (IMSG_DELIVER) and gets one answer back
  * (IMSG_DELIVERED); retries, backoff and rate limits are the engine's,
  * so this process keeps no state that matters across a restart.  It is
- * started for a delivery and, after NET_IDLE_EXIT seconds with nothing
- * to do, asks the parent to stop it (IMSG_NET_IDLE).  HTTPS goes through libcurl's
+ * started for a delivery and, after daemon.net_idle with nothing to do,
+ * asks the parent to stop it (IMSG_NET_IDLE).  HTTPS goes through libcurl's
  * multi interface on the event loop (transport.c), remote syslog
  * through bufferevents (syslogtx.c).  CA certificates are read by the
  * parent and arrive as PEM blobs, and the system CA bundle is read
@@ -42,12 +42,13 @@
 #define NET_SYSTEM_CA	"/etc/ssl/certs/ca-certificates.crt"
 #define NET_CHROOT	RUNSTATEDIR "/isms-agent/net"
 #define NET_TIMEOUT_MS	20000	/* per delivery */
-#define NET_IDLE_EXIT	30	/* seconds idle before asking to stop */
+
 
 struct net {
 	struct event_base	*base;
 	struct ipc		*parent;
 	struct event		*idle_timer;
+	long			 idle_s;
 	int			 busy;		/* deliveries in progress */
 	struct transport	*transport;
 	struct syslogtx		*stx;
@@ -76,7 +77,7 @@ static void
 net_reply(struct delivery *d, int ok, long status, const char *error,
     long retry_after)
 {
-	struct timeval	tv = { NET_IDLE_EXIT, 0 };
+	struct timeval	tv = { d->net->idle_s, 0 };
 
 	if (--d->net->busy == 0)
 		evtimer_add(d->net->idle_timer, &tv);
@@ -292,8 +293,9 @@ main(int argc, char **argv)
 {
 	const char	*user = NULL, *name = NULL;
 	int		 ch, foreground = 0, verbose = 0;
+	long		 idle = 30;
 
-	while ((ch = getopt(argc, argv, "dvP:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "dvP:u:i:")) != -1) {
 		switch (ch) {
 		case 'd':
 			foreground = 1;
@@ -307,6 +309,9 @@ main(int argc, char **argv)
 		case 'u':
 			user = optarg;
 			break;
+		case 'i':
+			idle = strtol(optarg, NULL, 10);
+			break;
 		default:
 			fprintf(stderr, "isms-agentd-net is started by "
 			    "isms-agentd\n");
@@ -318,16 +323,17 @@ main(int argc, char **argv)
 		fprintf(stderr, "isms-agentd-net is started by isms-agentd\n");
 		return (EXIT_USAGE);
 	}
-	net_main(user, foreground, verbose);
+	net_main(user, foreground, verbose, idle > 0 ? idle : 30);
 }
 
 void
-net_main(const char *user, int foreground, int verbose)
+net_main(const char *user, int foreground, int verbose, long idle_s)
 {
 	struct net	 n;
 	const char	*dir;
 
 	memset(&n, 0, sizeof n);
+	n.idle_s = idle_s;
 	log_init(foreground ? "isms-agentd/net" : "isms-agentd", foreground,
 	    verbose);
 	signal(SIGPIPE, SIG_IGN);
