@@ -321,8 +321,8 @@ int64_t		 store_queue_depth(struct store *, const char *dest);
 /* Delivered to dest since t. */
 int64_t		 store_queue_delivered_since(struct store *, const char *dest,
 		    time_t t);
-/* Earliest next_at of the oldest pending item of a dest, or 0 if none. */
-time_t		 store_queue_earliest(struct store *);
+/* When the oldest pending item of dest is due, or 0 if none. */
+time_t		 store_queue_next_at(struct store *, const char *dest);
 
 /* alert.c: the wording of every alert, and local syslog (only here). */
 enum drift_kind {

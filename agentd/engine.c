@@ -539,7 +539,7 @@ engine_queue_kick(struct engine *e)
 	struct webhook		*w;
 	struct timeval		 tv;
 	struct dest		*d;
-	time_t			 now = time(NULL), earliest;
+	time_t			 now = time(NULL), earliest, t;
 	size_t			 i;
 	json_t			*msg;
 
@@ -576,10 +576,22 @@ engine_queue_kick(struct engine *e)
 		d->in_flight = qi.id;
 		store_queue_item_clear(&qi);
 	}
-	/* Wake up for the earliest retry; nothing pending, no timer. */
+	/*
+	 * Wake up for the earliest retry of an idle destination; nothing
+	 * pending, no timer.  Alerts for destinations no longer configured
+	 * stay queued (they go out if the destination comes back) but do
+	 * not hold the timer.
+	 */
 	evtimer_del(e->queue_timer);
-	if ((earliest = store_queue_earliest(e->store)) != 0 &&
-	    earliest > now) {
+	earliest = 0;
+	for (i = 0; i < e->ndests; i++) {
+		if (e->dests[i].in_flight != 0)
+			continue;
+		t = store_queue_next_at(e->store, e->dests[i].name);
+		if (t > now && (earliest == 0 || t < earliest))
+			earliest = t;
+	}
+	if (earliest != 0) {
 		tv.tv_sec = earliest - now;
 		tv.tv_usec = 0;
 		evtimer_add(e->queue_timer, &tv);

@@ -736,15 +736,6 @@ store_queue_delivered_since(struct store *s, const char *dest, time_t t)
 	    "dest = ?1 AND delivered_at >= ?2", dest, t, 2));
 }
 
-time_t
-store_queue_earliest(struct store *s)
-{
-	/* Only the oldest pending item of each destination can go. */
-	return (store_int(s, "SELECT coalesce(min(next_at), 0) FROM "
-	    "alert_queue q WHERE id = (SELECT min(id) FROM alert_queue WHERE "
-	    "dest = q.dest AND delivered_at IS NULL)", NULL, 0, 0));
-}
-
 int
 store_queue_attempts(struct store *s, int64_t id)
 {
@@ -772,4 +763,13 @@ void
 store_release_memory(struct store *s)
 {
 	sqlite3_db_release_memory(s->db);
+}
+
+time_t
+store_queue_next_at(struct store *s, const char *dest)
+{
+	/* Queues are first in, first out: the oldest item decides. */
+	return (store_int(s, "SELECT coalesce((SELECT next_at FROM "
+	    "alert_queue WHERE dest = ?1 AND delivered_at IS NULL ORDER BY id "
+	    "LIMIT 1), 0)", dest, 0, 1));
 }
