@@ -9,6 +9,11 @@
 #                                     --retry-after S, --cert/--key,
 #                                     --client-ca, --record-header H)
 #   start_syslog_receiver NAME [args] the same for tests/tools/syslog-receiver
+#                                     (args: --cert/--key, --client-ca;
+#                                     --unix PATH: a local datagram socket
+#                                     like /dev/log, sets NAME_SOCK=PATH
+#                                     and no NAME_PORT)
+#   unix_send PATH < datagram         stdin as one datagram to PATH
 #   stop_receiver NAME                SIGTERM, wait; fails unless it exits 0
 #   tcp_send PORT < data              raw bytes to 127.0.0.1:PORT (plain TCP);
 #                                     returns when the server closes, so a
@@ -71,6 +76,13 @@ start_http_receiver() {
 
 start_syslog_receiver() {
 	_ld_start syslog "$@"
+	# With --unix the port file holds the socket's path.
+	_sock=
+	eval "_sock=\$${1}_PORT"
+	case $_sock in
+	/*)	eval "${1}_SOCK=\$_sock; unset ${1}_PORT"
+		export "${1}_SOCK" ;;
+	esac
 }
 
 stop_receiver() {
@@ -91,6 +103,10 @@ stop_receiver() {
 
 tcp_send() {
 	"$TOOLS/syslog-receiver" --send "$1"
+}
+
+unix_send() {
+	"$TOOLS/syslog-receiver" --send-unix "$1"
 }
 
 wait_for_lines() {

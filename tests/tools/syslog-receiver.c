@@ -16,18 +16,33 @@
  * client has finished sending, so a client that waits for EOF knows
  * that everything it sent is in the log (see --send).
  *
+ * With --unix PATH it is the local syslog daemon instead: a Unix
+ * datagram socket at PATH (what syslog(3) writes to at /dev/log), one
+ * message per datagram, parsed as glibc's local format, RFC 3164 without
+ * a HOSTNAME: "<PRI>Mmm dd hh:mm:ss ident[pid]: message", where "[pid]"
+ * is there only with LOG_PID.  Each datagram is logged with pri,
+ * facility, severity, timestamp, ident, pid, msg and "valid"; a message
+ * with a control character or bytes that are not UTF-8 is invalid, since
+ * a receiver splitting lines would cut it.  The port file, optional in
+ * this mode, then holds PATH once the socket is bound.
+ *
  * Usage: syslog-receiver --port-file FILE --log FILE [--port N]
  *	[--cert PEM --key PEM [--client-ca PEM]]
+ *        syslog-receiver --unix PATH --log FILE [--port-file FILE]
  *        syslog-receiver --send PORT < data
+ *        syslog-receiver --send-unix PATH < datagram
  */
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -50,6 +65,8 @@
 #define SYSLOG_MAX_MSG		65536	/* bytes; RFC 5425 asks for >= 8192 */
 #define SYSLOG_MAX_LEN_DIGITS	6	/* digits of MSG-LEN */
 #define SYSLOG_RAW_ERR		256	/* bytes of raw data after a framing error */
+#define SYSLOG_IDENT_MAX	48	/* octets of a local ident (as APP-NAME) */
+#define SYSLOG_PID_DIGITS	10	/* digits of a local [pid] */
 
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
@@ -69,6 +86,7 @@ static struct event_base	*base;
 static SSL_CTX			*ssl_ctx;
 static int			 logfd = -1;
 static unsigned long long	 nmessages;
+static unsigned char		 dgram[SYSLOG_MAX_MSG + 1];
 static struct conns		 conns = TAILQ_HEAD_INITIALIZER(conns);
 
 /* RFC 5424 section 7 and later registrations: SD-IDs without "@". */
@@ -81,7 +99,10 @@ usage(void)
 {
 	fprintf(stderr, "usage: syslog-receiver --port-file FILE --log FILE "
 	    "[--port N]\n\t[--cert PEM --key PEM [--client-ca PEM]]\n"
-	    "       syslog-receiver --send PORT < data\n");
+	    "       syslog-receiver --unix PATH --log FILE "
+	    "[--port-file FILE]\n"
+	    "       syslog-receiver --send PORT < data\n"
+	    "       syslog-receiver --send-unix PATH < datagram\n");
 	exit(RCV_EXIT_USAGE);
 }
 
@@ -654,6 +675,262 @@ syslog_accept(struct evconnlistener *l, evutil_socket_t fd,
 	TAILQ_INSERT_TAIL(&conns, conn, entry);
 }
 
+/*
+ * TIMESTAMP of RFC 3164 4.1.2: "Mmm dd hh:mm:ss", English month
+ * abbreviation, day space-padded (" 5", never "05"), no year or zone.
+ */
+static int
+cur_local_timestamp(struct cur *c, json_t *o)
+{
+	static const char	 months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	const unsigned char	*p = c->p + c->i;
+	size_t			 start = c->i, m;
+	int			 d, h, mi, s;
+
+	if (c->n - c->i < 15)
+		return (cur_fail(c, "message ends inside TIMESTAMP"));
+	for (m = 0; m < 12; m++)
+		if (memcmp(p, months + 3 * m, 3) == 0)
+			break;
+	if (m == 12)
+		return (cur_fail(c, "TIMESTAMP does not begin with a month "
+		    "abbreviation"));
+	c->i += 3;
+	if (cur_sp(c, "the month") == -1)
+		return (-1);
+	if (p[4] == ' ' && p[5] >= '1' && p[5] <= '9')
+		d = p[5] - '0';
+	else if (p[4] >= '1' && p[4] <= '3' && p[5] >= '0' && p[5] <= '9')
+		d = (p[4] - '0') * 10 + (p[5] - '0');
+	else
+		return (cur_fail(c, "day of TIMESTAMP is not \" d\" or \"dd\""));
+	/* Any year: 29 February is allowed. */
+	if (d > days_in_month(2000, m + 1))
+		return (cur_fail(c, "day %d out of range", d));
+	c->i += 2;
+	if (cur_sp(c, "the day") == -1)
+		return (-1);
+	if ((h = cur_digits(c, 2)) == -1 || cur_eof(c) || c->p[c->i++] != ':' ||
+	    (mi = cur_digits(c, 2)) == -1 || cur_eof(c) || c->p[c->i++] != ':' ||
+	    (s = cur_digits(c, 2)) == -1)
+		return (cur_fail(c, "time of TIMESTAMP is not hh:mm:ss"));
+	if (h > 23 || mi > 59 || s > 59)
+		return (cur_fail(c, "time of TIMESTAMP out of range"));
+	json_object_set_new(o, "timestamp",
+	    json_stringn((const char *)c->p + start, c->i - start));
+	return (0);
+}
+
+/*
+ * glibc's local format: "<PRI>" TIMESTAMP SP ident ["[" pid "]"] ": "
+ * MSG.  The ident is printable ASCII without '[' and ':'.
+ */
+static int
+syslog_parse_local(struct cur *c, json_t *o)
+{
+	size_t	 start, k;
+	int	 pri;
+	long long pid;
+
+	if (cur_eof(c) || c->p[c->i] != '<')
+		return (cur_fail(c, "message does not begin with '<'"));
+	c->i++;
+	for (pri = 0, k = 0; k < 4 && !cur_eof(c) && c->p[c->i] >= '0' &&
+	    c->p[c->i] <= '9'; k++)
+		pri = pri * 10 + (c->p[c->i++] - '0');
+	if (k == 0 || k > 3 || cur_eof(c) || c->p[c->i] != '>')
+		return (cur_fail(c, "PRI is not '<' 1*3DIGIT '>'"));
+	if (k > 1 && c->p[c->i - k] == '0')
+		return (cur_fail(c, "PRI has a leading zero"));
+	c->i++;
+	if (pri > 191)
+		return (cur_fail(c, "PRIVAL %d above 191", pri));
+	json_object_set_new(o, "pri", json_integer(pri));
+	json_object_set_new(o, "facility", json_integer(pri >> 3));
+	json_object_set_new(o, "severity", json_integer(pri & 7));
+	if (cur_local_timestamp(c, o) == -1 || cur_sp(c, "TIMESTAMP") == -1)
+		return (-1);
+
+	start = c->i;
+	while (!cur_eof(c) && c->p[c->i] >= 33 && c->p[c->i] <= 126 &&
+	    c->p[c->i] != '[' && c->p[c->i] != ':')
+		c->i++;
+	if (c->i == start)
+		return (cur_fail(c, "no ident"));
+	if (cur_eof(c))
+		return (cur_fail(c, "message ends inside the ident"));
+	if (c->p[c->i] != '[' && c->p[c->i] != ':')
+		return (cur_fail(c, "ident contains a byte that is not "
+		    "PRINTUSASCII"));
+	if (c->i - start > SYSLOG_IDENT_MAX)
+		return (cur_fail(c, "ident longer than %d octets",
+		    SYSLOG_IDENT_MAX));
+	json_object_set_new(o, "ident",
+	    json_stringn((const char *)c->p + start, c->i - start));
+	if (c->p[c->i] == '[') {
+		c->i++;
+		for (pid = 0, k = 0; k <= SYSLOG_PID_DIGITS && !cur_eof(c) &&
+		    c->p[c->i] >= '0' && c->p[c->i] <= '9'; k++)
+			pid = pid * 10 + (c->p[c->i++] - '0');
+		if (k == 0 || k > SYSLOG_PID_DIGITS || cur_eof(c) ||
+		    c->p[c->i] != ']' || pid == 0 || c->p[c->i - k] == '0')
+			return (cur_fail(c, "pid is not '[' 1*%dDIGIT ']'",
+			    SYSLOG_PID_DIGITS));
+		c->i++;
+		json_object_set_new(o, "pid", json_integer(pid));
+	} else
+		json_object_set_new(o, "pid", json_null());
+	if (cur_eof(c) || c->p[c->i] != ':')
+		return (cur_fail(c, "expected ':' after the ident"));
+	c->i++;
+	if (cur_sp(c, "':'") == -1)
+		return (-1);
+
+	rcv_json_bytes(o, "msg", c->p + c->i, c->n - c->i);
+	if (!rcv_utf8_valid(c->p + c->i, c->n - c->i))
+		return (cur_fail(c, "MSG is not UTF-8"));
+	for (; !cur_eof(c); c->i++)
+		if (c->p[c->i] < 0x20 || c->p[c->i] == 0x7f)
+			return (cur_fail(c, "control character 0x%02x in MSG",
+			    c->p[c->i]));
+	return (0);
+}
+
+/* Reads and logs every datagram queued on the local socket. */
+static void
+syslog_dgram(evutil_socket_t fd, short events, void *arg)
+{
+	struct cur	 c;
+	json_t		*o;
+	ssize_t		 n;
+	size_t		 len;
+	char		 why[96];
+
+	for (;;) {
+		n = recv(fd, dgram, sizeof(dgram), MSG_TRUNC);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			err(1, "recv");
+		}
+		len = (size_t)n < sizeof(dgram) ? (size_t)n : sizeof(dgram);
+		o = json_object();
+		json_object_set_new(o, "seq",
+		    json_integer((json_int_t)++nmessages));
+		json_object_set_new(o, "received_at", rcv_json_now());
+		json_object_set_new(o, "tls", json_false());
+		json_object_set_new(o, "framing", json_string("datagram"));
+		rcv_json_bytes(o, "raw", dgram, len);
+		memset(&c, 0, sizeof(c));
+		c.p = dgram;
+		c.n = len;
+		if ((size_t)n > SYSLOG_MAX_MSG) {
+			snprintf(why, sizeof(why), "datagram of %zd octets "
+			    "exceeds %d", n, SYSLOG_MAX_MSG);
+			json_object_set_new(o, "valid", json_false());
+			json_object_set_new(o, "reason", json_string(why));
+		} else if (syslog_parse_local(&c, o) == 0)
+			json_object_set_new(o, "valid", json_true());
+		else {
+			json_object_set_new(o, "valid", json_false());
+			json_object_set_new(o, "reason", json_string(c.why));
+		}
+		rcv_log_write(logfd, o);
+	}
+}
+
+/* sockaddr_un for path; exits when it does not fit. */
+static socklen_t
+unix_addr(struct sockaddr_un *sun, const char *path)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path))
+		errx(RCV_EXIT_USAGE, "%s: path too long for a socket", path);
+	memcpy(sun->sun_path, path, strlen(path) + 1);
+	return (sizeof(*sun));
+}
+
+/*
+ * The local socket, world-writable like /dev/log; a stale socket left
+ * at path is replaced, anything else there is an error.
+ */
+static int
+unix_listen(const char *path)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	socklen_t		 len;
+	int			 s;
+
+	len = unix_addr(&sun, path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			errx(1, "%s exists and is not a socket", path);
+		if (unlink(path) == -1)
+			err(1, "unlink %s", path);
+	}
+	if ((s = socket(AF_UNIX, SOCK_DGRAM|SOCK_NONBLOCK|SOCK_CLOEXEC,
+	    0)) == -1)
+		err(1, "socket");
+	if (bind(s, (struct sockaddr *)&sun, len) == -1)
+		err(1, "bind %s", path);
+	if (chmod(path, 0666) == -1)
+		err(1, "chmod %s", path);
+	return (s);
+}
+
+/* The port file of the local mode: the socket's path, once bound. */
+static void
+unix_port_file(const char *file, const char *path)
+{
+	char	*tmp;
+	FILE	*f;
+
+	if (asprintf(&tmp, "%s.tmp", file) == -1)
+		err(1, "asprintf");
+	if ((f = fopen(tmp, "w")) == NULL)
+		err(1, "open %s", tmp);
+	fprintf(f, "%s\n", path);
+	if (fclose(f) == EOF)
+		err(1, "write %s", tmp);
+	if (rename(tmp, file) == -1)
+		err(1, "rename %s", tmp);
+	free(tmp);
+}
+
+/* --send-unix: stdin as one datagram to the socket at path. */
+static int
+syslog_send_unix(const char *path)
+{
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	size_t			 n = 0;
+	ssize_t			 r;
+	int			 s;
+
+	len = unix_addr(&sun, path);
+	while (n < sizeof(dgram)) {
+		r = read(STDIN_FILENO, dgram + n, sizeof(dgram) - n);
+		if (r == 0)
+			break;
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			err(1, "read stdin");
+		}
+		n += r;
+	}
+	if ((s = socket(AF_UNIX, SOCK_DGRAM|SOCK_CLOEXEC, 0)) == -1)
+		err(1, "socket");
+	if (sendto(s, dgram, n, 0, (struct sockaddr *)&sun, len) == -1)
+		err(1, "send to %s", path);
+	close(s);
+	return (0);
+}
+
 static void
 syslog_signal(evutil_socket_t sig, short events, void *arg)
 {
@@ -709,15 +986,18 @@ main(int argc, char **argv)
 		{ "key",	required_argument, NULL, 'k' },
 		{ "client-ca",	required_argument, NULL, 'C' },
 		{ "send",	required_argument, NULL, 's' },
+		{ "unix",	required_argument, NULL, 'u' },
+		{ "send-unix",	required_argument, NULL, 'U' },
 		{ NULL,		0,		   NULL, 0 }
 	};
 	const char		*port_file = NULL, *log = NULL, *cert = NULL;
 	const char		*key = NULL, *client_ca = NULL;
-	struct evconnlistener	*listener;
-	struct event		*sigterm, *sigint;
+	const char		*unix_path = NULL, *send_unix = NULL;
+	struct evconnlistener	*listener = NULL;
+	struct event		*sigterm, *sigint, *dgram_ev = NULL;
 	struct sockaddr_in	 sin;
 	struct conn		*conn;
-	int			 ch, port = 0, send = -1;
+	int			 ch, port = 0, send = -1, ufd = -1;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -742,6 +1022,12 @@ main(int argc, char **argv)
 		case 's':
 			send = rcv_number("send", optarg, 1, 65535);
 			break;
+		case 'u':
+			unix_path = optarg;
+			break;
+		case 'U':
+			send_unix = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -751,8 +1037,14 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (send != -1)
 		return (syslog_send(send));
-	if (port_file == NULL || log == NULL)
+	if (send_unix != NULL)
+		return (syslog_send_unix(send_unix));
+	if ((port_file == NULL && unix_path == NULL) || log == NULL)
 		usage();
+	if (unix_path != NULL && (cert != NULL || client_ca != NULL ||
+	    port != 0))
+		errx(RCV_EXIT_USAGE, "--unix takes no --port, --cert, --key "
+		    "or --client-ca");
 	if ((cert == NULL) != (key == NULL))
 		errx(RCV_EXIT_USAGE, "--cert and --key go together");
 	if (client_ca != NULL && cert == NULL)
@@ -764,15 +1056,24 @@ main(int argc, char **argv)
 	if ((base = event_base_new()) == NULL)
 		errx(1, "event_base_new failed");
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	listener = evconnlistener_new_bind(base, syslog_accept, NULL,
-	    LEV_OPT_CLOSE_ON_FREE|LEV_OPT_REUSEABLE|LEV_OPT_CLOSE_ON_EXEC, 16,
-	    (struct sockaddr *)&sin, sizeof(sin));
-	if (listener == NULL)
-		err(1, "bind 127.0.0.1 port %d", port);
+	if (unix_path != NULL) {
+		ufd = unix_listen(unix_path);
+		dgram_ev = event_new(base, ufd, EV_READ|EV_PERSIST,
+		    syslog_dgram, NULL);
+		if (dgram_ev == NULL || event_add(dgram_ev, NULL) == -1)
+			errx(1, "event_new failed");
+	} else {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(port);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		listener = evconnlistener_new_bind(base, syslog_accept, NULL,
+		    LEV_OPT_CLOSE_ON_FREE|LEV_OPT_REUSEABLE|
+		    LEV_OPT_CLOSE_ON_EXEC, 16,
+		    (struct sockaddr *)&sin, sizeof(sin));
+		if (listener == NULL)
+			err(1, "bind 127.0.0.1 port %d", port);
+	}
 
 	sigterm = evsignal_new(base, SIGTERM, syslog_signal, NULL);
 	sigint = evsignal_new(base, SIGINT, syslog_signal, NULL);
@@ -781,12 +1082,24 @@ main(int argc, char **argv)
 	evsignal_add(sigterm, NULL);
 	evsignal_add(sigint, NULL);
 
-	rcv_port_file(port_file, evconnlistener_get_fd(listener));
+	if (unix_path != NULL) {
+		if (port_file != NULL)
+			unix_port_file(port_file, unix_path);
+	} else
+		rcv_port_file(port_file, evconnlistener_get_fd(listener));
 	event_base_dispatch(base);
 
 	while ((conn = TAILQ_FIRST(&conns)) != NULL)
 		conn_free(conn);
-	evconnlistener_free(listener);
+	if (listener != NULL)
+		evconnlistener_free(listener);
+	if (dgram_ev != NULL) {
+		/* What is still queued is logged before the socket goes. */
+		syslog_dgram(ufd, EV_READ, NULL);
+		event_free(dgram_ev);
+		close(ufd);
+		unlink(unix_path);
+	}
 	event_free(sigterm);
 	event_free(sigint);
 	event_base_free(base);
