@@ -864,7 +864,11 @@ main(int argc, char **argv)
 		return (EXIT_USAGE);
 	}
 	if (check_only) {
-		if (parent_check_accounts(&p) == -1) {
+		ch = parent_check_accounts(&p);
+		policy_free(p.policy);
+		config_free(p.conf);
+		free(p.conf_text);
+		if (ch == -1) {
 			fprintf(stderr, "isms-agentd: configuration not "
 			    "valid\n");
 			return (EXIT_USAGE);

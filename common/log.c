@@ -52,7 +52,7 @@ log_vwrite(int pri, const char *fmt, va_list ap, int with_errno)
 	if (log_stderr)
 		fprintf(stderr, "%s: %s\n", log_ident, msg);
 	else
-		syslog(pri, "%s", msg);
+		syslog(LOG_DAEMON | pri, "%s", msg);	/* alerts use their own facility */
 	errno = saved;
 }
 
