@@ -374,24 +374,24 @@ parent_collect_from(struct parent *p, size_t from)
 
 /* True when running on battery: mains offline and a battery present. */
 static int
-parent_on_battery(void)
+parent_on_battery(const char *root)
 {
 	char	**v, *buf, *path, *type;
 	size_t	 i;
 	int	 mains_online = 0, battery = 0;
 
-	if ((v = root_list_dir("", "/sys/class/power_supply", NULL)) == NULL)
+	if ((v = root_list_dir(root, "/sys/class/power_supply", NULL)) == NULL)
 		return (0);
 	for (i = 0; v[i] != NULL; i++) {
 		xasprintf(&path, "/sys/class/power_supply/%s/type", v[i]);
-		if (root_read_file("", path, &type, NULL, NULL) == 0) {
+		if (root_read_file(root, path, &type, NULL, NULL) == 0) {
 			free(path);
 			if (str_startswith(type, "Battery"))
 				battery = 1;
 			else if (str_startswith(type, "Mains")) {
 				xasprintf(&path, "/sys/class/power_supply/%s/"
 				    "online", v[i]);
-				if (root_read_file("", path, &buf, NULL,
+				if (root_read_file(root, path, &buf, NULL,
 				    NULL) == 0) {
 					if (buf[0] == '1')
 						mains_online = 1;
@@ -439,7 +439,7 @@ parent_dispatch_engine(struct ipc *ipc, uint32_t type, const char *data,
 		p->run_now = time(NULL);
 		if (p->conf->defer_on_battery &&
 		    json_is_false(json_object_get(j, "force")) &&
-		    parent_on_battery()) {
+		    parent_on_battery(p->root)) {
 			ipc_send_json(p->engine, IMSG_COLLECT_DONE,
 			    json_pack("{s:I,s:I,s:b}", "run",
 			    (json_int_t)p->run, "now", (json_int_t)p->run_now,
