@@ -267,6 +267,12 @@ struct store	*store_open(const char *path, char **cause);
 void		 store_close(struct store *);
 /* Appends a run; returns the run id or -1. */
 int64_t		 store_put_run(struct store *, json_t *report, char **cause);
+/*
+ * Appends a run and queues it in the report outbox (new report_id, kind
+ * "run", due at now) in the same transaction: both or neither.
+ */
+int64_t		 store_put_run_outbox(struct store *, json_t *report,
+		    time_t now, char **cause);
 /* Verdict changes as an array of {at, check, old, new, run, message}. */
 json_t		*store_history(struct store *, const char *check, time_t since,
 		    char **cause);
@@ -323,6 +329,46 @@ int64_t		 store_queue_delivered_since(struct store *, const char *dest,
 		    time_t t);
 /* When the oldest pending item of dest is due, or 0 if none. */
 time_t		 store_queue_next_at(struct store *, const char *dest);
+
+/*
+ * The report outbox: runs not yet accepted by the collector, in run
+ * order.  The body is rebuilt from the run when sent.
+ */
+#define STORE_UUID_LEN	37	/* UUID text and NUL */
+struct outbox_item {
+	char		 report_id[STORE_UUID_LEN];
+	int64_t		 run_id;
+	time_t		 created_at;
+	char		 kind[16];	/* "run" or "catch_up" */
+	int		 attempts;
+	time_t		 next_at;
+	char		*last_error;	/* NULL if none */
+};
+/* The oldest item if it is due (next_at <= now): 0, else -1. */
+int		 store_outbox_next(struct store *, time_t now,
+		    struct outbox_item *);
+void		 store_outbox_item_clear(struct outbox_item *);
+/* When the oldest item is due, or 0 if the outbox is empty. */
+time_t		 store_outbox_next_at(struct store *);
+/* The collector accepted it (or had it already): deletes it. */
+int		 store_outbox_sent(struct store *, const char *report_id);
+/* A failed attempt: counts it, sets the next try and the error. */
+int		 store_outbox_retry(struct store *, const char *report_id,
+		    time_t next_at, const char *error);
+/* Items in the outbox. */
+int64_t		 store_outbox_depth(struct store *);
+/*
+ * The report to upload: the run's canonical document (checked against
+ * its SHA-256) plus "report_id" and "kind", canonical; the caller frees.
+ */
+int		 store_outbox_body(struct store *, const char *report_id,
+		    char **json, char **cause);
+/*
+ * If more than keep_runs items wait, keeps the newest and those whose run
+ * recorded verdict changes (now kind "catch_up") and deletes the others.
+ * Returns the number deleted or -1.
+ */
+int64_t		 store_outbox_compact(struct store *, int64_t keep_runs);
 
 /* alert.c: the wording of every alert, and local syslog (only here). */
 enum drift_kind {

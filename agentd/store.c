@@ -19,6 +19,15 @@
  *
  * Every run is written in one IMMEDIATE transaction with synchronous=
  * FULL: a crash or kill -9 leaves either the whole run or none of it.
+ *
+ * The report outbox holds runs not yet delivered to the collector, each
+ * with a random UUID v4 report_id made in the run's own transaction (a
+ * run is stored and queued, or neither).  The body is not kept: it is
+ * the run's document, rebuilt when sent, plus report_id and kind.  It is
+ * delivered strictly in order.  Compaction keeps the newest item and the
+ * older ones whose run recorded verdict changes ("catch_up"); the others
+ * are superseded by the newest run and deleted.  Deleting from the
+ * outbox is allowed: it is not part of the history.
  */
 #include <sys/stat.h>
 
@@ -62,6 +71,7 @@ static const char *store_schema =
     "  new TEXT NOT NULL, message TEXT);"
     "CREATE INDEX IF NOT EXISTS changes_check ON changes(check_id, at);"
     "CREATE INDEX IF NOT EXISTS changes_at ON changes(at);"
+    "CREATE INDEX IF NOT EXISTS changes_run ON changes(run_id);"
     "CREATE TABLE IF NOT EXISTS verdicts ("
     "  check_id TEXT PRIMARY KEY, status TEXT NOT NULL,"
     "  run_id INTEGER NOT NULL);"
@@ -73,6 +83,13 @@ static const char *store_schema =
     "  next_at INTEGER NOT NULL, delivered_at INTEGER, last_error TEXT);"
     "CREATE INDEX IF NOT EXISTS alert_queue_due ON alert_queue(dest,"
     "  delivered_at, next_at);"
+    "CREATE TABLE IF NOT EXISTS outbox ("
+    "  report_id TEXT PRIMARY KEY,"
+    "  run_id INTEGER NOT NULL REFERENCES runs(id),"
+    "  created_at INTEGER NOT NULL, kind TEXT NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,"
+    "  last_error TEXT);"
+    "CREATE INDEX IF NOT EXISTS outbox_run ON outbox(run_id);"
     "CREATE TRIGGER IF NOT EXISTS runs_append_only_u BEFORE UPDATE ON runs"
     "  BEGIN SELECT RAISE(ABORT, 'runs are append-only'); END;"
     "CREATE TRIGGER IF NOT EXISTS runs_append_only_d BEFORE DELETE ON runs"
@@ -280,8 +297,49 @@ result_body(json_t *result)
 	return (body);
 }
 
-int64_t
-store_put_run(struct store *s, json_t *report, char **cause)
+/* Makes a random UUID v4, lower case. */
+static void
+store_uuid(char out[STORE_UUID_LEN])
+{
+	uint8_t	b[16];
+
+	/* arc4random_buf (libbsd, getrandom(2)) works in the chroot. */
+	arc4random_buf(b, sizeof b);
+	b[6] = (b[6] & 0x0f) | 0x40;	/* version 4 */
+	b[8] = (b[8] & 0x3f) | 0x80;	/* variant 10 */
+	snprintf(out, STORE_UUID_LEN, "%02x%02x%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4],
+	    b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+	    b[15]);
+}
+
+/* Queues a run in the outbox, inside the caller's transaction. */
+static int
+store_outbox_add(struct store *s, int64_t run, time_t now, char **cause)
+{
+	sqlite3_stmt	*st;
+	char		 id[STORE_UUID_LEN];
+	int		 r = 0;
+
+	store_uuid(id);
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO outbox(report_id, run_id, "
+	    "created_at, kind, next_at) VALUES (?, ?, ?, 'run', ?)", -1, &st,
+	    NULL) != SQLITE_OK)
+		return (store_fail(s, cause, "prepare"));
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, run);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, now);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = store_fail(s, cause, "insert outbox");
+	sqlite3_finalize(st);
+	return (r);
+}
+
+/* Appends a run and, if outbox, queues it for the collector. */
+static int64_t
+store_put(struct store *s, json_t *report, int outbox, time_t now,
+    char **cause)
 {
 	sqlite3_stmt	*st = NULL;
 	json_t		*results, *r;
@@ -361,6 +419,8 @@ store_put_run(struct store *s, json_t *report, char **cause)
 	json_array_foreach(results, i, r)
 		if (store_verdict(s, run, at, r, cause) == -1)
 			goto fail;
+	if (outbox && store_outbox_add(s, run, now, cause) == -1)
+		goto fail;
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail_db;
 	free(ids);
@@ -373,6 +433,19 @@ fail:
 	free(ids);
 	free(prev);
 	return (-1);
+}
+
+int64_t
+store_put_run(struct store *s, json_t *report, char **cause)
+{
+	return (store_put(s, report, 0, 0, cause));
+}
+
+int64_t
+store_put_run_outbox(struct store *s, json_t *report, time_t now,
+    char **cause)
+{
+	return (store_put(s, report, 1, now, cause));
 }
 
 /* Loads a blob as JSON. */
@@ -772,4 +845,183 @@ store_queue_next_at(struct store *s, const char *dest)
 	return (store_int(s, "SELECT coalesce((SELECT next_at FROM "
 	    "alert_queue WHERE dest = ?1 AND delivered_at IS NULL ORDER BY id "
 	    "LIMIT 1), 0)", dest, 0, 1));
+}
+
+int
+store_outbox_next(struct store *s, time_t now, struct outbox_item *oi)
+{
+	sqlite3_stmt	*st;
+	int		 r = -1;
+
+	memset(oi, 0, sizeof *oi);
+	/*
+	 * In order: only the oldest item may go, so the collector sees
+	 * runs as they happened, and one item is retried while it is down.
+	 */
+	if (sqlite3_prepare_v2(s->db, "SELECT report_id, run_id, created_at, "
+	    "kind, attempts, next_at, last_error FROM (SELECT * FROM outbox "
+	    "ORDER BY run_id LIMIT 1) WHERE next_at <= ?", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return (-1);
+	sqlite3_bind_int64(st, 1, now);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		strlcpy(oi->report_id, (const char *)sqlite3_column_text(st, 0),
+		    sizeof oi->report_id);
+		oi->run_id = sqlite3_column_int64(st, 1);
+		oi->created_at = sqlite3_column_int64(st, 2);
+		strlcpy(oi->kind, (const char *)sqlite3_column_text(st, 3),
+		    sizeof oi->kind);
+		oi->attempts = sqlite3_column_int(st, 4);
+		oi->next_at = sqlite3_column_int64(st, 5);
+		if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+			oi->last_error = xstrdup((const char *)
+			    sqlite3_column_text(st, 6));
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return (r);
+}
+
+void
+store_outbox_item_clear(struct outbox_item *oi)
+{
+	free(oi->last_error);
+	memset(oi, 0, sizeof *oi);
+}
+
+time_t
+store_outbox_next_at(struct store *s)
+{
+	return (store_int(s, "SELECT coalesce((SELECT next_at FROM outbox "
+	    "ORDER BY run_id LIMIT 1), 0)", NULL, 0, 0));
+}
+
+/* Runs one statement on a report_id with an optional time and text. */
+static int
+store_outbox_exec(struct store *s, const char *sql, const char *id,
+    time_t t, const char *text)
+{
+	sqlite3_stmt	*st;
+	int		 r = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return (-1);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, t);
+	if (sqlite3_bind_parameter_count(st) >= 3)
+		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = -1;
+	sqlite3_finalize(st);
+	return (r);
+}
+
+int
+store_outbox_sent(struct store *s, const char *report_id)
+{
+	return (store_outbox_exec(s, "DELETE FROM outbox WHERE report_id = ?1",
+	    report_id, 0, NULL));
+}
+
+int
+store_outbox_retry(struct store *s, const char *report_id, time_t next_at,
+    const char *error)
+{
+	return (store_outbox_exec(s, "UPDATE outbox SET attempts = attempts "
+	    "+ 1, next_at = ?2, last_error = ?3 WHERE report_id = ?1",
+	    report_id, next_at, error));
+}
+
+int64_t
+store_outbox_depth(struct store *s)
+{
+	return (store_int(s, "SELECT count(*) FROM outbox", NULL, 0, 0));
+}
+
+int
+store_outbox_body(struct store *s, const char *report_id, char **json,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	json_t		*doc;
+	char		*kind = NULL, *run;
+	int64_t		 id = -1;
+
+	*json = NULL;
+	if (sqlite3_prepare_v2(s->db, "SELECT run_id, kind FROM outbox WHERE "
+	    "report_id = ?", -1, &st, NULL) != SQLITE_OK)
+		return (store_fail(s, cause, "prepare"));
+	sqlite3_bind_text(st, 1, report_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		kind = xstrdup((const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (kind == NULL) {
+		if (cause != NULL)
+			xasprintf(cause, "report %s not in the outbox",
+			    report_id);
+		return (-1);
+	}
+	/* The run's document, checked against its SHA-256. */
+	if ((run = store_get_run(s, id, cause)) == NULL) {
+		free(kind);
+		return (-1);
+	}
+	doc = json_loads(run, 0, NULL);
+	free(run);
+	if (doc == NULL) {
+		if (cause != NULL)
+			xasprintf(cause, "run %lld: bad document",
+			    (long long)id);
+		free(kind);
+		return (-1);
+	}
+	json_object_set_new(doc, "report_id", json_string(report_id));
+	json_object_set_new(doc, "kind", json_string(kind));
+	*json = report_canonical(doc);
+	json_decref(doc);
+	free(kind);
+	return (0);
+}
+
+int64_t
+store_outbox_compact(struct store *s, int64_t keep_runs)
+{
+	sqlite3_stmt	*st;
+	int64_t		 n;
+
+	if ((n = store_outbox_depth(s)) == -1)
+		return (-1);
+	if (n <= keep_runs)
+		return (0);
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return (-1);
+	/*
+	 * The newest run states every check; an older run adds to it only
+	 * the verdict changes it recorded (drift), so only those are kept.
+	 */
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM outbox WHERE run_id < "
+	    "(SELECT max(run_id) FROM outbox) AND NOT EXISTS (SELECT 1 FROM "
+	    "changes WHERE changes.run_id = outbox.run_id)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	/* Runs were left out between the survivors: they catch up. */
+	if ((n = sqlite3_changes(s->db)) > 0 && sqlite3_exec(s->db,
+	    "UPDATE outbox SET kind = 'catch_up' WHERE run_id < (SELECT "
+	    "max(run_id) FROM outbox)", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	return (n);
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return (-1);
 }

@@ -1,7 +1,8 @@
 /*
  * Unit tests for agentd/store.c: runs are kept exactly (canonical
  * document and its hash), results are de-duplicated, verdict changes
- * recorded, and history is append-only.
+ * recorded, and history is append-only; the report outbox is written
+ * with its run, delivered in order, compacted and durable.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "agentd.h"
+#include "util.h"
 
 static char dir[] = "/tmp/test_store.XXXXXX";
 static char path[256];
@@ -174,6 +176,366 @@ test_open_errors(void **state)
 	free(cause);
 }
 
+/* Each outbox test has its own store. */
+static struct store *
+fresh(const char *name)
+{
+	struct store	*s;
+	char		*cause = NULL;
+
+	snprintf(path, sizeof path, "%s/outbox-%s.db", dir, name);
+	s = store_open(path, &cause);
+	assert_non_null(s);
+	return (s);
+}
+
+/* A report at time t. */
+static json_t *
+report_at(time_t t, const char *st1, const char *st2)
+{
+	char	ts[RFC3339_LEN];
+
+	time_format_rfc3339(t, ts, sizeof ts);
+	return (report(ts, st1, st2));
+}
+
+static int64_t
+put_outbox(struct store *s, time_t t, const char *st1, const char *st2)
+{
+	json_t	*r;
+	char	*cause = NULL;
+	int64_t	 id;
+
+	r = report_at(t, st1, st2);
+	id = store_put_run_outbox(s, r, t, &cause);
+	json_decref(r);
+	if (id == -1)
+		fail_msg("store_put_run_outbox: %s", cause);
+	return (id);
+}
+
+/* Lower-case UUID version 4, variant 10. */
+static int
+uuid_v4(const char *u)
+{
+	size_t	i;
+
+	if (strlen(u) != 36)
+		return (0);
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (u[i] != '-')
+				return (0);
+		} else if (strchr("0123456789abcdef", u[i]) == NULL)
+			return (0);
+	}
+	return (u[14] == '4' && strchr("89ab", u[19]) != NULL);
+}
+
+static void
+test_outbox_atomic(void **state)
+{
+	struct store	*s;
+	sqlite3		*db;
+	json_t		*r, *res;
+	char		*cause = NULL;
+	int64_t		 id;
+
+	s = fresh("atomic");
+	/* A plain run is history only. */
+	r = report_at(1795316400, "pass", "pass");
+	assert_true(store_put_run(s, r, &cause) > 0);
+	json_decref(r);
+	assert_int_equal(count(s, "runs"), 1);
+	assert_int_equal(count(s, "outbox"), 0);
+
+	/*
+	 * A report that fails after its run row is written (a result
+	 * without a check id breaks the changes insert) leaves neither
+	 * run nor outbox row.
+	 */
+	r = report_at(1795320000, "fail", "pass");
+	res = json_array_get(json_object_get(r, "results"), 0);
+	json_object_del(res, "check");
+	assert_int_equal(store_put_run_outbox(s, r, 1795320000, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	cause = NULL;
+	json_decref(r);
+	assert_int_equal(count(s, "runs"), 1);
+	assert_int_equal(count(s, "changes"), 2);
+	assert_int_equal(count(s, "outbox"), 0);
+
+	/* The outbox insert fails: the run is not stored either. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER outbox_full BEFORE "
+	    "INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+	    NULL, NULL, NULL), SQLITE_OK);
+	r = report_at(1795320000, "fail", "pass");
+	assert_int_equal(store_put_run_outbox(s, r, 1795320000, &cause), -1);
+	assert_non_null(strstr(cause, "disk full"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(count(s, "runs"), 1);
+	assert_int_equal(count(s, "changes"), 2);
+	assert_int_equal(count(s, "outbox"), 0);
+
+	/* Both, once the outbox works again. */
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER outbox_full", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	id = store_put_run_outbox(s, r, 1795320000, &cause);
+	json_decref(r);
+	assert_true(id > 1);
+	assert_int_equal(count(s, "runs"), 2);
+	assert_int_equal(count(s, "changes"), 3);
+	assert_int_equal(count(s, "outbox"), 1);
+	assert_int_equal(store_outbox_depth(s), 1);
+	store_close(s);
+}
+
+static void
+test_outbox_fifo_retry(void **state)
+{
+	struct store		*s;
+	struct outbox_item	 oi;
+	char			 first[STORE_UUID_LEN];
+	int64_t			 id1, id2, id3;
+
+	s = fresh("fifo");
+	assert_int_equal(store_outbox_next_at(s), 0);
+	assert_int_equal(store_outbox_next(s, 5000, &oi), -1);
+	id1 = put_outbox(s, 1000, "pass", "pass");
+	id2 = put_outbox(s, 1001, "pass", "pass");
+	id3 = put_outbox(s, 1002, "pass", "fail");
+	assert_int_equal(store_outbox_depth(s), 3);
+	assert_int_equal(store_outbox_next_at(s), 1000);
+	/* Not due before its time. */
+	assert_int_equal(store_outbox_next(s, 999, &oi), -1);
+	assert_int_equal(store_outbox_next(s, 1000, &oi), 0);
+	assert_int_equal(oi.run_id, id1);
+	assert_int_equal(oi.created_at, 1000);
+	assert_int_equal(oi.attempts, 0);
+	assert_string_equal(oi.kind, "run");
+	assert_null(oi.last_error);
+	assert_true(uuid_v4(oi.report_id));
+	strlcpy(first, oi.report_id, sizeof first);
+	store_outbox_item_clear(&oi);
+
+	/* A failed attempt holds the queue back until it is due again. */
+	assert_int_equal(store_outbox_retry(s, first, 2000,
+	    "connect: Connection refused"), 0);
+	assert_int_equal(store_outbox_next_at(s), 2000);
+	assert_int_equal(store_outbox_next(s, 1999, &oi), -1);
+	assert_int_equal(store_outbox_next(s, 2000, &oi), 0);
+	assert_string_equal(oi.report_id, first);
+	assert_int_equal(oi.run_id, id1);
+	assert_int_equal(oi.attempts, 1);
+	assert_int_equal(oi.next_at, 2000);
+	assert_string_equal(oi.last_error, "connect: Connection refused");
+	store_outbox_item_clear(&oi);
+	assert_int_equal(store_outbox_retry(s, first, 2100, "HTTP 503"), 0);
+	assert_int_equal(store_outbox_next(s, 2100, &oi), 0);
+	assert_int_equal(oi.attempts, 2);
+	assert_string_equal(oi.last_error, "HTTP 503");
+	store_outbox_item_clear(&oi);
+
+	/* Delivered: the next one, in run order. */
+	assert_int_equal(store_outbox_sent(s, first), 0);
+	assert_int_equal(store_outbox_depth(s), 2);
+	assert_int_equal(store_outbox_next(s, 2100, &oi), 0);
+	assert_int_equal(oi.run_id, id2);
+	assert_int_equal(oi.attempts, 0);
+	assert_int_equal(store_outbox_sent(s, oi.report_id), 0);
+	store_outbox_item_clear(&oi);
+	assert_int_equal(store_outbox_next(s, 2100, &oi), 0);
+	assert_int_equal(oi.run_id, id3);
+	assert_int_equal(store_outbox_sent(s, oi.report_id), 0);
+	/* A duplicate acknowledgement is harmless. */
+	assert_int_equal(store_outbox_sent(s, oi.report_id), 0);
+	store_outbox_item_clear(&oi);
+	assert_int_equal(store_outbox_depth(s), 0);
+	assert_int_equal(store_outbox_next(s, 99999, &oi), -1);
+	assert_int_equal(store_outbox_next_at(s), 0);
+	/* The history is untouched. */
+	assert_int_equal(store_run_count(s), 3);
+	store_close(s);
+}
+
+static void
+test_outbox_body(void **state)
+{
+	struct store		*s;
+	struct outbox_item	 oi;
+	json_t			*j;
+	char			*cause = NULL, *body, *run, *canon;
+	int64_t			 id;
+
+	s = fresh("body");
+	id = put_outbox(s, 1795316400, "fail", "pass");
+	assert_int_equal(store_outbox_next(s, 1795316400, &oi), 0);
+	assert_int_equal(oi.run_id, id);
+	assert_int_equal(store_outbox_body(s, oi.report_id, &body, &cause), 0);
+	j = json_loads(body, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j,
+	    "report_id")), oi.report_id);
+	assert_string_equal(json_string_value(json_object_get(j, "kind")),
+	    "run");
+	assert_string_equal(json_string_value(json_object_get(j, "schema")),
+	    REPORT_SCHEMA);
+	/* The body is canonical, and the stored run plus the two keys. */
+	canon = report_canonical(j);
+	assert_string_equal(body, canon);
+	free(canon);
+	json_object_del(j, "report_id");
+	json_object_del(j, "kind");
+	canon = report_canonical(j);
+	run = store_get_run(s, id, &cause);
+	assert_non_null(run);
+	assert_string_equal(canon, run);
+	free(canon);
+	free(run);
+	free(body);
+	json_decref(j);
+
+	/* An unknown id. */
+	assert_int_equal(store_outbox_body(s,
+	    "00000000-0000-4000-8000-000000000000", &body, &cause), -1);
+	assert_null(body);
+	assert_non_null(strstr(cause, "not in the outbox"));
+	free(cause);
+	cause = NULL;
+	/* Once sent, it is gone. */
+	assert_int_equal(store_outbox_sent(s, oi.report_id), 0);
+	assert_int_equal(store_outbox_body(s, oi.report_id, &body, &cause), -1);
+	free(cause);
+	store_outbox_item_clear(&oi);
+	store_close(s);
+}
+
+/*
+ * A month offline: 1000 runs, three of which changed a verdict.
+ * Compaction keeps those three and the newest, in order; the report ids
+ * are unique UUIDs; all of it survives closing the store.
+ */
+static void
+test_outbox_compact_durable(void **state)
+{
+	struct store		*s;
+	struct outbox_item	 oi;
+	sqlite3			*db;
+	sqlite3_stmt		*st;
+	json_t			*r, *j, *ch;
+	const char		*st1;
+	char			*cause = NULL, *body, ids[4][STORE_UUID_LEN];
+	int64_t			 id, runs[4];
+	time_t			 t0 = 1795316400, t;
+	int			 i, n, nuuid;
+
+	s = fresh("compact");
+	/* The first run (every check new) was delivered long ago. */
+	r = report_at(t0, "pass", "pass");
+	assert_true(store_put_run(s, r, &cause) > 0);
+	json_decref(r);
+	n = 0;
+	for (i = 0; i < 1000; i++) {
+		t = t0 + 3600 + (time_t)i * 2400;
+		st1 = (i == 100 || i >= 500) ? "fail" : "pass";
+		id = put_outbox(s, t, st1, "pass");
+		if (i == 100 || i == 101 || i == 500 || i == 999)
+			runs[n++] = id;
+	}
+	assert_int_equal(store_outbox_depth(s), 1000);
+
+	/* Every report id is a distinct UUID v4. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT report_id FROM outbox",
+	    -1, &st, NULL), SQLITE_OK);
+	nuuid = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (!uuid_v4((const char *)sqlite3_column_text(st, 0)))
+			fail_msg("not a UUID v4: %s",
+			    sqlite3_column_text(st, 0));
+		nuuid++;
+	}
+	sqlite3_finalize(st);
+	assert_int_equal(nuuid, 1000);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(DISTINCT "
+	    "report_id) FROM outbox", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1000);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+
+	/* Under the limit nothing happens. */
+	assert_int_equal(store_outbox_compact(s, 1000), 0);
+	assert_int_equal(store_outbox_depth(s), 1000);
+	assert_int_equal(store_outbox_next(s, t0, &oi), -1);
+	assert_int_equal(store_outbox_next(s, t0 + 3600, &oi), 0);
+	assert_string_equal(oi.kind, "run");
+	store_outbox_item_clear(&oi);
+
+	assert_int_equal(store_outbox_compact(s, 100), 996);
+	assert_int_equal(store_outbox_depth(s), 4);
+	/* The history keeps every run. */
+	assert_int_equal(store_run_count(s), 1001);
+	/* A failed attempt before the agent stops. */
+	assert_int_equal(store_outbox_next(s, t0 + 3600, &oi), -1);
+	assert_int_equal(store_outbox_next_at(s), t0 + 3600 + 100 * 2400);
+	assert_int_equal(store_outbox_next(s, t0 + 3600 + 100 * 2400, &oi),
+	    0);
+	assert_int_equal(oi.run_id, runs[0]);
+	assert_int_equal(store_outbox_retry(s, oi.report_id, t0 + 9999999,
+	    "HTTP 502"), 0);
+	store_outbox_item_clear(&oi);
+	store_close(s);
+
+	/* Reopened: the same four, in order, with their state. */
+	s = store_open(path, &cause);
+	assert_non_null(s);
+	assert_int_equal(store_outbox_depth(s), 4);
+	assert_int_equal(store_outbox_next(s, t0 + 9999998, &oi), -1);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(store_outbox_next(s, t0 + 9999999, &oi), 0);
+		assert_int_equal(oi.run_id, runs[i]);
+		assert_int_equal(oi.attempts, i == 0 ? 1 : 0);
+		if (i == 0)
+			assert_string_equal(oi.last_error, "HTTP 502");
+		assert_string_equal(oi.kind, i < 3 ? "catch_up" : "run");
+		assert_true(uuid_v4(oi.report_id));
+		/* The kept older runs are the ones that drifted. */
+		ch = store_run_changes(s, oi.run_id);
+		assert_int_equal(json_array_size(ch), i < 3 ? 1 : 0);
+		json_decref(ch);
+		assert_int_equal(store_outbox_body(s, oi.report_id, &body,
+		    &cause), 0);
+		j = json_loads(body, 0, NULL);
+		assert_non_null(j);
+		assert_string_equal(json_string_value(json_object_get(j,
+		    "kind")), oi.kind);
+		assert_string_equal(json_string_value(json_object_get(
+		    json_array_get(json_object_get(j, "results"), 0),
+		    "status")), i == 1 ? "pass" : "fail");
+		json_decref(j);
+		free(body);
+		strlcpy(ids[i], oi.report_id, sizeof ids[i]);
+		assert_int_equal(store_outbox_sent(s, oi.report_id), 0);
+		store_outbox_item_clear(&oi);
+	}
+	assert_string_not_equal(ids[0], ids[3]);
+	assert_int_equal(store_outbox_depth(s), 0);
+	/* Compacting an empty or small outbox changes nothing. */
+	assert_int_equal(store_outbox_compact(s, 0), 0);
+	id = put_outbox(s, t0 + 10000000, "fail", "pass");
+	assert_int_equal(store_outbox_compact(s, 0), 0);
+	assert_int_equal(store_outbox_next(s, t0 + 10000000, &oi), 0);
+	assert_int_equal(oi.run_id, id);
+	assert_string_equal(oi.kind, "run");
+	store_outbox_item_clear(&oi);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -181,6 +543,10 @@ main(void)
 		cmocka_unit_test(test_roundtrip_dedup_history),
 		cmocka_unit_test(test_append_only_and_tamper),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_outbox_atomic),
+		cmocka_unit_test(test_outbox_fifo_retry),
+		cmocka_unit_test(test_outbox_body),
+		cmocka_unit_test(test_outbox_compact_durable),
 	};
 	return (cmocka_run_group_tests(tests, setup, teardown));
 }
