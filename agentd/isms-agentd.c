@@ -384,23 +384,24 @@ parent_on_battery(const char *root)
 		return (0);
 	for (i = 0; v[i] != NULL; i++) {
 		xasprintf(&path, "/sys/class/power_supply/%s/type", v[i]);
-		if (root_read_file(root, path, &type, NULL, NULL) == 0) {
+		if (root_read_file(root, path, &type, NULL, NULL) == -1) {
 			free(path);
-			if (str_startswith(type, "Battery"))
-				battery = 1;
-			else if (str_startswith(type, "Mains")) {
-				xasprintf(&path, "/sys/class/power_supply/%s/"
-				    "online", v[i]);
-				if (root_read_file(root, path, &buf, NULL,
-				    NULL) == 0) {
-					if (buf[0] == '1')
-						mains_online = 1;
-					free(buf);
-				}
-			}
-			free(type);
+			continue;
 		}
 		free(path);
+		if (str_startswith(type, "Battery"))
+			battery = 1;
+		else if (str_startswith(type, "Mains")) {
+			xasprintf(&path, "/sys/class/power_supply/%s/online",
+			    v[i]);
+			if (root_read_file(root, path, &buf, NULL, NULL) == 0) {
+				if (buf[0] == '1')
+					mains_online = 1;
+				free(buf);
+			}
+			free(path);
+		}
+		free(type);
 	}
 	strv_free(v);
 	return (battery && !mains_online);
