@@ -54,5 +54,19 @@ for variant in debug asan; do
 		fail=$((fail + 1))
 	fi
 done
+# The report parser's libFuzzer target, briefly (about 20 s).
+echo "== fuzz =="
+out=$(sh "$top/tests/fuzz/run.sh" 20 2>&1)
+rc=$?
+echo "$out" | tail -n 50 | sed 's/^/    /'
+if [ "$rc" -eq 0 ]; then
+	echo "PASS: fuzz/report"
+	pass=$((pass + 1))
+elif [ "$rc" -eq 77 ]; then
+	echo "SKIP: fuzz/report"
+else
+	echo "FAIL: fuzz/report"
+	fail=$((fail + 1))
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
