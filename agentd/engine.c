@@ -494,18 +494,15 @@ engine_schedule(struct engine *e)
 	evtimer_add(e->run_timer, &tv);
 }
 
-/* Daily summary of still-failing checks, at alerts.summary_at. */
+/* Arms the timer of the daily summary for the next alerts.summary_at. */
 static void
-engine_summary_timer(evutil_socket_t fd, short ev, void *arg)
+engine_summary_arm(struct engine *e)
 {
-	struct engine	*e = arg;
 	struct timeval	 tv;
 	struct tm	 tm;
 	time_t		 now = time(NULL), next;
 
-	if (fd != -1 && e->last_report != NULL)
-		engine_summary(e, e->last_report);
-	engine_queue_kick(e);
+	evtimer_del(e->summary_timer);
 	if (e->conf->summary_at < 0)
 		return;
 	localtime_r(&now, &tm);
@@ -521,6 +518,21 @@ engine_summary_timer(evutil_socket_t fd, short ev, void *arg)
 	tv.tv_sec = next - now;
 	tv.tv_usec = 0;
 	evtimer_add(e->summary_timer, &tv);
+}
+
+/*
+ * Daily summary of still-failing checks, at alerts.summary_at.  (A
+ * timer's callback gets fd -1: that cannot tell it from a direct call.)
+ */
+static void
+engine_summary_timer(evutil_socket_t fd, short ev, void *arg)
+{
+	struct engine	*e = arg;
+
+	if (e->last_report != NULL)
+		engine_summary(e, e->last_report);
+	engine_queue_kick(e);
+	engine_summary_arm(e);
 }
 
 /* Alert delivery. */
@@ -844,8 +856,9 @@ engine_configure(struct engine *e, int reload)
 	if (!e->ready) {
 		e->ready = 1;
 		ipc_send_json(e->parent, IMSG_READY, json_object());
-		engine_summary_timer(-1, 0, e);
 	}
+	/* A reload may move alerts.summary_at, or set it to never. */
+	engine_summary_arm(e);
 	evtimer_del(e->run_timer);
 	if (reload && e->next_run > time(NULL))
 		e->next_run = 0;
