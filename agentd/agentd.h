@@ -320,6 +320,11 @@ void		 store_queue_item_clear(struct queue_item *);
 void		 store_queue_delivered(struct store *, int64_t id, time_t now);
 void		 store_queue_retry(struct store *, int64_t id, time_t next_at,
 		    const char *error);
+/* The oldest delivery to dest at or after since (since if none). */
+time_t		 store_queue_oldest_delivery(struct store *, const char *dest,
+		    time_t since);
+/* Holds an item back without counting an attempt (rate limits). */
+void		 store_queue_defer(struct store *, int64_t id, time_t next_at);
 /* Delivery attempts made for an item so far. */
 int		 store_queue_attempts(struct store *, int64_t id);
 /* Pending items of dest (NULL: all). */

@@ -565,9 +565,13 @@ engine_queue_kick(struct engine *e)
 		if (w != NULL && w->rate_per_hour > 0 &&
 		    store_queue_delivered_since(e->store, d->name,
 		    now - 3600) >= w->rate_per_hour) {
-			/* Over the rate: try again when a slot frees. */
-			store_queue_retry(e->store, qi.id, now + 3600 /
-			    w->rate_per_hour, "rate limited");
+			/*
+			 * Over the rate: hold it until the oldest delivery of
+			 * the last hour leaves the window; not an attempt.
+			 */
+			store_queue_defer(e->store, qi.id,
+			    store_queue_oldest_delivery(e->store, d->name,
+			    now - 3600) + 3600 + 1);
 			store_queue_item_clear(&qi);
 			continue;
 		}

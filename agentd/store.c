@@ -1025,3 +1025,25 @@ fail:
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return (-1);
 }
+
+void
+store_queue_defer(struct store *s, int64_t id, time_t next_at)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v2(s->db, "UPDATE alert_queue SET next_at = ? "
+	    "WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, next_at);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
+time_t
+store_queue_oldest_delivery(struct store *s, const char *dest, time_t since)
+{
+	return (store_int(s, "SELECT coalesce(min(delivered_at), ?2) FROM "
+	    "alert_queue WHERE dest = ?1 AND delivered_at >= ?2", dest, since,
+	    2));
+}
