@@ -1,0 +1,70 @@
+/*
+ * Copyright (c) 2026 The isms-agent authors. ISC licence, see LICENSE.
+ *
+ * isms-collectord: the configuration and the HTTPS server's interface.
+ */
+#ifndef COLLECTORD_H
+#define COLLECTORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "yamltree.h"
+
+#define COLLECTORD_CONF		SYSCONFDIR "/isms-agent/collectord.yaml"
+#define COLLECTORD_STATE	LOCALSTATEDIR "/lib/isms-collectord"
+#define COLLECTORD_LISTEN	"127.0.0.1:8443"
+#define COLLECTORD_MAX_BODY	(1024 * 1024)	/* bytes */
+#define COLLECTORD_HEADER_TIMEOUT 10		/* seconds */
+#define COLLECTORD_BODY_TIMEOUT	30		/* seconds */
+#define COLLECTORD_MAX_CONNS	1000
+#define COLLECTORD_CERT_DAYS	365	/* agents' client certificates */
+#define COLLECTORD_SERVER_DAYS	825	/* a generated server certificate */
+
+struct listen_addr {
+	char		*text;		/* as configured, for messages */
+	char		*host;		/* without brackets */
+	int		 port;
+};
+
+struct collectord_conf {
+	char			*file;
+	struct listen_addr	*listen;
+	size_t			 nlisten;
+	char			*state_dir;
+	char			*user;
+	char			*tls_cert;	/* both or neither */
+	char			*tls_key;
+	char			**tls_names;	/* for a generated cert */
+	size_t			 ntls_names;
+	int64_t			 max_body;
+	int64_t			 header_timeout;
+	int64_t			 body_timeout;
+	int64_t			 max_connections;
+	int64_t			 cert_days;
+	struct ytree		*tree;
+};
+
+/* isms-collectord.c */
+struct collectord_conf *collectord_conf_load(const char *, struct yerrors *);
+void	 collectord_conf_free(struct collectord_conf *);
+
+/* http.c */
+struct event_base;
+struct pki_ca;
+struct cstore;
+struct http_server;
+
+/*
+ * Makes the TLS context (server certificate chain and key from PEM
+ * files, client certificates verified against ca) and binds every
+ * listen address; the store is attached later, after privileges are
+ * dropped.  NULL with *cause.
+ */
+struct http_server *http_server_new(struct event_base *,
+	    const struct collectord_conf *, struct pki_ca *,
+	    const char *cert_file, const char *key_file, char **cause);
+void	 http_server_set_store(struct http_server *, struct cstore *);
+void	 http_server_free(struct http_server *);
+
+#endif

@@ -1,0 +1,429 @@
+/*
+ * Copyright (c) 2026 The isms-agent authors. ISC licence, see LICENSE.
+ *
+ * The collector's embedded store: one SQLite database in WAL mode, so
+ * the TLS verify callback's certificate look-ups and the admin commands
+ * (separate processes) read while the daemon writes.  The only file of
+ * the collector that includes sqlite3.h.
+ *
+ * Schema (version 1):
+ *   hosts(host_id PK, hostname, cert_serial, enrolled_at, last_seen)
+ *   certs(serial PK, host_id, not_after, revoked_at)
+ *   tokens(hash PK, uses_left, expires_at, created_at, note)
+ * A host is one row for its whole life; each enrollment adds a certs
+ * row and revokes the host's earlier ones.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "cstore.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define CSTORE_SQLITE_BUSY_MS	5000	/* wait for another writer, ms */
+#define CSTORE_SQLITE_VERSION	1	/* PRAGMA user_version */
+
+struct cstore_sqlite {
+	struct cstore	 base;		/* first: the handle callers see */
+	sqlite3		*db;
+	sqlite3_stmt	*st_cert;	/* cert_state, per TLS handshake */
+};
+
+static const char cstore_sqlite_schema[] =
+	"CREATE TABLE IF NOT EXISTS hosts ("
+	"  host_id TEXT PRIMARY KEY,"
+	"  hostname TEXT,"
+	"  cert_serial TEXT,"
+	"  enrolled_at INTEGER NOT NULL,"
+	"  last_seen INTEGER);"
+	"CREATE TABLE IF NOT EXISTS certs ("
+	"  serial TEXT PRIMARY KEY,"
+	"  host_id TEXT NOT NULL,"
+	"  not_after INTEGER NOT NULL,"
+	"  revoked_at INTEGER);"
+	"CREATE INDEX IF NOT EXISTS certs_host ON certs(host_id);"
+	"CREATE TABLE IF NOT EXISTS tokens ("
+	"  hash TEXT PRIMARY KEY,"
+	"  uses_left INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  note TEXT);";
+
+static void cstore_sqlite_cause(struct cstore_sqlite *, char **,
+    const char *, ...) __attribute__((format(printf, 3, 4)));
+
+/* *cause = "what: sqlite's message". */
+static void
+cstore_sqlite_cause(struct cstore_sqlite *s, char **cause, const char *fmt,
+    ...)
+{
+	va_list	 ap;
+	char	*what;
+
+	va_start(ap, fmt);
+	if (vasprintf(&what, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	if (cause != NULL)
+		xasprintf(cause, "%s: %s", what, sqlite3_errmsg(s->db));
+	free(what);
+}
+
+static sqlite3_stmt *
+cstore_sqlite_prepare(struct cstore_sqlite *s, const char *sql, char **cause)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		cstore_sqlite_cause(s, cause, "prepare");
+		return (NULL);
+	}
+	return (st);
+}
+
+static int
+cstore_sqlite_exec(struct cstore_sqlite *s, const char *sql, char **cause)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		cstore_sqlite_cause(s, cause, "%.40s", sql);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+cstore_sqlite_close(struct cstore *cs)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+
+	if (s == NULL)
+		return;
+	sqlite3_finalize(s->st_cert);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static int
+cstore_sqlite_token_add(struct cstore *cs, const char *hash, int64_t uses,
+    time_t expires_at, time_t now, const char *note, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	sqlite3_stmt		*st;
+	int			 rv = 0;
+
+	if ((st = cstore_sqlite_prepare(s, "INSERT INTO tokens (hash, "
+	    "uses_left, expires_at, created_at, note) VALUES (?, ?, ?, ?, ?)",
+	    cause)) == NULL)
+		return (-1);
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, uses);
+	sqlite3_bind_int64(st, 3, expires_at);
+	sqlite3_bind_int64(st, 4, now);
+	if (note != NULL)
+		sqlite3_bind_text(st, 5, note, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		cstore_sqlite_cause(s, cause, "insert token");
+		rv = -1;
+	}
+	sqlite3_finalize(st);
+	return (rv);
+}
+
+static int
+cstore_sqlite_token_list(struct cstore *cs, struct cstore_token **out,
+    size_t *nout, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	struct cstore_token	*t = NULL, *tk;
+	sqlite3_stmt		*st;
+	size_t			 n = 0;
+	const char		*hash, *note;
+	int			 rc;
+
+	*out = NULL;
+	*nout = 0;
+	if ((st = cstore_sqlite_prepare(s, "SELECT hash, uses_left, "
+	    "expires_at, created_at, note FROM tokens ORDER BY created_at "
+	    "DESC, hash", cause)) == NULL)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		t = xreallocarray(t, n + 1, sizeof *t);
+		tk = &t[n++];
+		memset(tk, 0, sizeof *tk);
+		hash = (const char *)sqlite3_column_text(st, 0);
+		strlcpy(tk->hash, hash != NULL ? hash : "", sizeof tk->hash);
+		tk->uses_left = sqlite3_column_int64(st, 1);
+		tk->expires_at = sqlite3_column_int64(st, 2);
+		tk->created_at = sqlite3_column_int64(st, 3);
+		if ((note = (const char *)sqlite3_column_text(st, 4)) != NULL)
+			tk->note = xstrdup(note);
+	}
+	if (rc != SQLITE_DONE) {
+		cstore_sqlite_cause(s, cause, "list tokens");
+		sqlite3_finalize(st);
+		cstore_tokens_free(t, n);
+		return (-1);
+	}
+	sqlite3_finalize(st);
+	*out = t;
+	*nout = n;
+	return (0);
+}
+
+/* The state of a token row: an enum cstore_refusal, or -1. */
+static int
+cstore_sqlite_token_state(struct cstore_sqlite *s, const char *hash,
+    time_t now, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc, rv;
+
+	if ((st = cstore_sqlite_prepare(s, "SELECT uses_left, expires_at "
+	    "FROM tokens WHERE hash = ?", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		rv = CSTORE_TOKEN_UNKNOWN;
+	else if (rc != SQLITE_ROW) {
+		cstore_sqlite_cause(s, cause, "look up token");
+		rv = -1;
+	} else if (sqlite3_column_int64(st, 1) <= now)
+		rv = CSTORE_TOKEN_EXPIRED;
+	else if (sqlite3_column_int64(st, 0) <= 0)
+		rv = CSTORE_TOKEN_USED_UP;
+	else
+		rv = CSTORE_OK;
+	sqlite3_finalize(st);
+	return (rv);
+}
+
+static int
+cstore_sqlite_token_check(struct cstore *cs, const char *hash, time_t now,
+    char **cause)
+{
+	return (cstore_sqlite_token_state((struct cstore_sqlite *)cs, hash,
+	    now, cause));
+}
+
+/* Runs one statement with text/int64 parameters given as a format. */
+static int
+cstore_sqlite_run(struct cstore_sqlite *s, char **cause, const char *sql,
+    const char *types, ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+	const char	*str;
+	int		 i, rv = 0;
+
+	if ((st = cstore_sqlite_prepare(s, sql, cause)) == NULL)
+		return (-1);
+	va_start(ap, types);
+	for (i = 0; types[i] != '\0'; i++) {
+		if (types[i] == 's') {
+			str = va_arg(ap, const char *);
+			if (str != NULL)
+				sqlite3_bind_text(st, i + 1, str, -1,
+				    SQLITE_STATIC);
+		} else
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+	}
+	va_end(ap);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		cstore_sqlite_cause(s, cause, "%.40s", sql);
+		rv = -1;
+	}
+	sqlite3_finalize(st);
+	return (rv);
+}
+
+static int
+cstore_sqlite_enroll(struct cstore *cs, const struct cstore_enroll *en,
+    int *revoked, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	int			 state;
+
+	if (revoked != NULL)
+		*revoked = 0;
+	/* IMMEDIATE: the token's check and its use under one write lock. */
+	if (cstore_sqlite_exec(s, "BEGIN IMMEDIATE", cause) == -1)
+		return (-1);
+	state = cstore_sqlite_token_state(s, en->token_hash, en->now, cause);
+	if (state != CSTORE_OK)
+		goto rollback;
+	if (cstore_sqlite_run(s, cause, "UPDATE tokens SET uses_left = "
+	    "uses_left - 1 WHERE hash = ?", "s", en->token_hash) == -1)
+		goto fail;
+	if (cstore_sqlite_run(s, cause, "UPDATE certs SET revoked_at = ? "
+	    "WHERE host_id = ? AND revoked_at IS NULL", "is",
+	    (int64_t)en->now, en->host_id) == -1)
+		goto fail;
+	if (revoked != NULL)
+		*revoked = sqlite3_changes(s->db);
+	if (cstore_sqlite_run(s, cause, "INSERT INTO hosts (host_id, "
+	    "hostname, cert_serial, enrolled_at) VALUES (?, ?, ?, ?) "
+	    "ON CONFLICT (host_id) DO UPDATE SET hostname = "
+	    "coalesce(excluded.hostname, hostname), cert_serial = "
+	    "excluded.cert_serial, enrolled_at = excluded.enrolled_at",
+	    "sssi", en->host_id, en->hostname, en->serial,
+	    (int64_t)en->now) == -1)
+		goto fail;
+	if (cstore_sqlite_run(s, cause, "INSERT INTO certs (serial, host_id, "
+	    "not_after) VALUES (?, ?, ?)", "ssi", en->serial, en->host_id,
+	    (int64_t)en->not_after) == -1)
+		goto fail;
+	if (cstore_sqlite_exec(s, "COMMIT", cause) == -1)
+		goto fail;
+	return (CSTORE_OK);
+fail:
+	state = -1;
+rollback:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (revoked != NULL)
+		*revoked = 0;
+	return (state);
+}
+
+static int
+cstore_sqlite_cert_state(struct cstore *cs, const char *serial, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	sqlite3_stmt		*st;
+	int			 rc, rv;
+
+	if (s->st_cert == NULL && (s->st_cert = cstore_sqlite_prepare(s,
+	    "SELECT revoked_at IS NOT NULL FROM certs WHERE serial = ?",
+	    cause)) == NULL)
+		return (-1);
+	st = s->st_cert;
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		rv = CSTORE_CERT_UNKNOWN;
+	else if (rc != SQLITE_ROW) {
+		cstore_sqlite_cause(s, cause, "look up certificate");
+		rv = -1;
+	} else
+		rv = sqlite3_column_int(st, 0) ? CSTORE_CERT_REVOKED :
+		    CSTORE_CERT_VALID;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return (rv);
+}
+
+static int
+cstore_sqlite_host_revoke(struct cstore *cs, const char *host_id, time_t now,
+    char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	sqlite3_stmt		*st;
+	int			 rc, n;
+
+	if (cstore_sqlite_exec(s, "BEGIN IMMEDIATE", cause) == -1)
+		return (-1);
+	if ((st = cstore_sqlite_prepare(s, "SELECT 1 FROM hosts WHERE "
+	    "host_id = ?", cause)) == NULL)
+		goto fail;
+	sqlite3_bind_text(st, 1, host_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return (-2);
+	}
+	if (rc != SQLITE_ROW) {
+		cstore_sqlite_cause(s, cause, "look up host");
+		goto fail;
+	}
+	if (cstore_sqlite_run(s, cause, "UPDATE certs SET revoked_at = ? "
+	    "WHERE host_id = ? AND revoked_at IS NULL", "is", (int64_t)now,
+	    host_id) == -1)
+		goto fail;
+	n = sqlite3_changes(s->db);
+	if (cstore_sqlite_run(s, cause, "UPDATE hosts SET cert_serial = NULL "
+	    "WHERE host_id = ?", "s", host_id) == -1 ||
+	    cstore_sqlite_exec(s, "COMMIT", cause) == -1)
+		goto fail;
+	return (n);
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return (-1);
+}
+
+static const struct cstore_ops cstore_sqlite_ops = {
+	.name = "sqlite",
+	.close = cstore_sqlite_close,
+	.token_add = cstore_sqlite_token_add,
+	.token_list = cstore_sqlite_token_list,
+	.token_check = cstore_sqlite_token_check,
+	.enroll = cstore_sqlite_enroll,
+	.cert_state = cstore_sqlite_cert_state,
+	.host_revoke = cstore_sqlite_host_revoke
+};
+
+struct cstore *
+cstore_sqlite_open(const char *path, char **cause)
+{
+	struct cstore_sqlite	*s;
+	sqlite3_stmt		*st;
+	int			 version = 0;
+
+	s = xcalloc(1, sizeof *s);
+	s->base.ops = &cstore_sqlite_ops;
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		if (s->db != NULL)
+			cstore_sqlite_cause(s, cause, "open %s", path);
+		else
+			xasprintf(cause, "open %s: out of memory", path);
+		cstore_sqlite_close(&s->base);
+		return (NULL);
+	}
+	sqlite3_busy_timeout(s->db, CSTORE_SQLITE_BUSY_MS);
+	if (cstore_sqlite_exec(s, "PRAGMA journal_mode = WAL", cause) == -1 ||
+	    cstore_sqlite_exec(s, "PRAGMA synchronous = NORMAL", cause) == -1 ||
+	    cstore_sqlite_exec(s, "PRAGMA foreign_keys = ON", cause) == -1)
+		goto fail;
+	if ((st = cstore_sqlite_prepare(s, "PRAGMA user_version",
+	    cause)) == NULL)
+		goto fail;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > CSTORE_SQLITE_VERSION) {
+		xasprintf(cause, "%s: schema version %d is newer than this "
+		    "isms-collectord (%d)", path, version,
+		    CSTORE_SQLITE_VERSION);
+		goto fail;
+	}
+	if (version < CSTORE_SQLITE_VERSION &&
+	    (cstore_sqlite_exec(s, "BEGIN IMMEDIATE", cause) == -1 ||
+	    cstore_sqlite_exec(s, cstore_sqlite_schema, cause) == -1 ||
+	    cstore_sqlite_exec(s, "PRAGMA user_version = 1", cause) == -1 ||
+	    cstore_sqlite_exec(s, "COMMIT", cause) == -1))
+		goto fail;
+	return (&s->base);
+fail:
+	cstore_sqlite_close(&s->base);
+	return (NULL);
+}
+
+void
+cstore_tokens_free(struct cstore_token *t, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(t[i].note);
+	free(t);
+}

@@ -1,0 +1,648 @@
+/*
+ * Copyright (c) 2026 The isms-agent authors. ISC licence, see LICENSE.
+ *
+ * The collector's HTTPS server: one evhttp on bufferevent_openssl, its
+ * limits, the routing, JSON errors and the enrollment endpoint.
+ *
+ * TLS.  TLS 1.2 is the minimum; 1.3 is chosen whenever the client
+ * offers it (OpenSSL's default order).  TLS 1.2 suites are ECDHE with
+ * an AEAD only; 1.3's are all AEAD.  A client certificate is requested
+ * but not required at the handshake (enrollment is how an agent gets
+ * one); when one is presented it must chain to the collector's CA and
+ * its serial must be in the store and not revoked, or the handshake
+ * fails: the verify callback asks the store on every handshake, so a
+ * "host revoke" by the admin command takes effect at the next
+ * connection without a reload.  Session resumption (tickets and the
+ * session cache) is off, so every connection is verified afresh.
+ *
+ * Limits.  libevent 2.1 has no per-phase request timeouts and no
+ * connection limit of its own, so each connection carries a small
+ * record (in its SSL object's ex_data, freed with it): a deadline for
+ * the request being read (header_timeout + body_timeout from the
+ * connection's start or the previous reply: a slowloris client that
+ * trickles bytes is cut at the deadline), and a count of open
+ * connections that pauses accepting at limits.max_connections.  No read
+ * may stall for more than header_timeout (evhttp's inactivity timeout).
+ * Bodies over limits.max_body are refused with 413 as soon as their
+ * Content-Length (or the chunks read so far) exceed it; the rest of
+ * such a body is read and discarded so that the client sees the answer.
+ * That one answer's body is libevent's, not our JSON: evhttp 2.1 sends
+ * it before any callback of ours can run.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+
+#include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "collectord.h"
+#include "cstore.h"
+#include "log.h"
+#include "pki.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define HTTP_MAX_HEADERS	16384	/* bytes of request headers */
+#define HTTP_MAX_HOSTNAME	253	/* bytes of an enrolling hostname */
+
+/* TLS 1.2: ECDHE key exchange and AEAD ciphers only. */
+#define HTTP_TLS12_CIPHERS \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+#define HTTP_GROUPS		"X25519:P-256:P-384"
+
+struct http_server {
+	struct event_base	*base;
+	struct evhttp		*http;
+	SSL_CTX			*ssl_ctx;
+	struct pki_ca		*ca;
+	struct cstore		*store;
+	struct evhttp_bound_socket **bound;
+	size_t			 nbound;
+
+	struct timeval		 deadline;	/* per request */
+	int64_t			 max_conns;
+	int64_t			 nconns;
+	int			 paused;	/* accepting stopped */
+	int			 cert_days;
+};
+
+/* One connection's record, owned by its SSL object. */
+struct http_conn {
+	struct http_server	*srv;
+	struct bufferevent	*bev;
+	struct event		*deadline;
+};
+
+static int	http_conn_idx = -1;	/* SSL ex_data index of http_conn */
+
+static const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 200: return ("OK");
+	case 400: return ("Bad Request");
+	case 401: return ("Unauthorized");
+	case 403: return ("Forbidden");
+	case 404: return ("Not Found");
+	case 405: return ("Method Not Allowed");
+	case 413: return ("Payload Too Large");
+	case 422: return ("Unprocessable Content");
+	case 429: return ("Too Many Requests");
+	case 503: return ("Service Unavailable");
+	default: return ("Internal Server Error");
+	}
+}
+
+/* Sends j (a reference taken) as the JSON answer. */
+static void
+http_reply_json(struct evhttp_request *req, int status, json_t *j)
+{
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	struct evbuffer		*b;
+	char			*s;
+
+	if ((s = json_dumps(j, JSON_COMPACT)) == NULL)
+		fatalx("%s: json_dumps", __func__);
+	json_decref(j);
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("%s: evbuffer_new", __func__);
+	evbuffer_add(b, s, strlen(s));
+	evbuffer_add(b, "\n", 1);
+	free(s);
+	evhttp_add_header(out, "Content-Type", "application/json");
+	evhttp_add_header(out, "Cache-Control", "no-store");
+	evhttp_send_reply(req, status, http_reason(status), b);
+	evbuffer_free(b);
+}
+
+static void http_error(struct evhttp_request *, int, const char *,
+    const char *, ...) __attribute__((format(printf, 4, 5)));
+
+/* The contract's error answer: {"error": what, "detail": ...}. */
+static void
+http_error(struct evhttp_request *req, int status, const char *what,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*detail;
+
+	va_start(ap, fmt);
+	if (vasprintf(&detail, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	http_reply_json(req, status, json_pack("{s:s,s:s}", "error", what,
+	    "detail", detail));
+	free(detail);
+}
+
+/* The record of the connection a request came on, or NULL. */
+static struct http_conn *
+http_conn_of(struct evhttp_request *req)
+{
+	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev;
+	SSL				*ssl;
+
+	if ((evcon = evhttp_request_get_connection(req)) == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL ||
+	    (ssl = bufferevent_openssl_get_ssl(bev)) == NULL)
+		return (NULL);
+	return (SSL_get_ex_data(ssl, http_conn_idx));
+}
+
+/* The peer's address for log lines. */
+static const char *
+http_peer(struct evhttp_request *req, char *buf, size_t len)
+{
+	struct evhttp_connection	*evcon;
+	char				*addr = NULL;
+	ev_uint16_t			 port = 0;
+
+	if ((evcon = evhttp_request_get_connection(req)) != NULL)
+		evhttp_connection_get_peer(evcon, &addr, &port);
+	snprintf(buf, len, "%s:%u", addr != NULL ? addr : "?", port);
+	return (buf);
+}
+
+/*
+ * The request's deadline passed: shut the socket down, so evhttp sees
+ * the connection end and frees it in its own time.
+ */
+static void
+http_conn_deadline(evutil_socket_t fd, short ev, void *arg)
+{
+	struct http_conn	*c = arg;
+	evutil_socket_t		 s;
+
+	(void)fd;
+	(void)ev;
+	if ((s = bufferevent_getfd(c->bev)) == -1)
+		return;
+	log_info("closing a connection: no whole request within %llds",
+	    (long long)c->srv->deadline.tv_sec);
+	shutdown(s, SHUT_RDWR);
+}
+
+static void
+http_pause(struct http_server *srv, int pause)
+{
+	struct evconnlistener	*l;
+	size_t			 i;
+
+	if (srv->paused == pause)
+		return;
+	for (i = 0; i < srv->nbound; i++) {
+		l = evhttp_bound_socket_get_listener(srv->bound[i]);
+		if (pause)
+			evconnlistener_disable(l);
+		else
+			evconnlistener_enable(l);
+	}
+	srv->paused = pause;
+	if (pause)
+		log_warnx("%lld connections open (limits.max_connections): "
+		    "not accepting more until one closes",
+		    (long long)srv->nconns);
+	else
+		log_info("accepting connections again");
+}
+
+/* ex_data free callback: the SSL object, so the connection, is gone. */
+static void
+http_conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+    long argl, void *argp)
+{
+	struct http_conn	*c = ptr;
+
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	if (c == NULL)
+		return;
+	c->srv->nconns--;
+	if (c->srv->paused && c->srv->nconns < c->srv->max_conns)
+		http_pause(c->srv, 0);
+	event_free(c->deadline);
+	free(c);
+}
+
+/* evhttp's bevcb: a TLS bufferevent and a record for each connection. */
+static struct bufferevent *
+http_new_bev(struct event_base *base, void *arg)
+{
+	struct http_server	*srv = arg;
+	struct http_conn	*c;
+	struct bufferevent	*bev;
+	SSL			*ssl;
+
+	if ((ssl = SSL_new(srv->ssl_ctx)) == NULL)
+		fatalx("%s: SSL_new", __func__);
+	if ((bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatalx("%s: bufferevent_openssl_socket_new", __func__);
+	c = xcalloc(1, sizeof *c);
+	c->srv = srv;
+	c->bev = bev;
+	c->deadline = evtimer_new(base, http_conn_deadline, c);
+	evtimer_add(c->deadline, &srv->deadline);
+	SSL_set_ex_data(ssl, http_conn_idx, c);
+	if (++srv->nconns >= srv->max_conns)
+		http_pause(srv, 1);
+	return (bev);
+}
+
+/*
+ * A presented client certificate: OpenSSL has checked the chain to our
+ * CA (ok); the leaf must also be one the store knows and has not
+ * revoked.  A store error refuses: fail closed.
+ */
+static int
+http_verify(int ok, X509_STORE_CTX *xs)
+{
+	struct http_server	*srv;
+	SSL			*ssl;
+	X509			*cert;
+	char			*serial, *cause = NULL;
+	int			 state;
+
+	if (!ok) {
+		log_info("client certificate refused: %s",
+		    X509_verify_cert_error_string(
+		    X509_STORE_CTX_get_error(xs)));
+		return (0);
+	}
+	if (X509_STORE_CTX_get_error_depth(xs) != 0)
+		return (1);
+	ssl = X509_STORE_CTX_get_ex_data(xs,
+	    SSL_get_ex_data_X509_STORE_CTX_idx());
+	srv = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	if ((cert = X509_STORE_CTX_get_current_cert(xs)) == NULL)
+		return (0);
+	serial = pki_cert_serial_hex(cert);
+	if (srv->store == NULL)
+		state = -1;
+	else
+		state = srv->store->ops->cert_state(srv->store, serial, &cause);
+	switch (state) {
+	case CSTORE_CERT_VALID:
+		free(serial);
+		return (1);
+	case CSTORE_CERT_REVOKED:
+		log_info("client certificate %s refused: revoked", serial);
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REVOKED);
+		break;
+	case CSTORE_CERT_UNKNOWN:
+		log_info("client certificate %s refused: not issued by "
+		    "enrollment", serial);
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REJECTED);
+		break;
+	default:
+		log_warnx("client certificate %s refused: %s", serial,
+		    cause != NULL ? cause : "no store");
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_UNSPECIFIED);
+		break;
+	}
+	free(cause);
+	free(serial);
+	return (0);
+}
+
+/* A JSON string member, or NULL. */
+static const char *
+http_str(json_t *o, const char *key)
+{
+	return (json_string_value(json_object_get(o, key)));
+}
+
+/* Whether a hostname an agent reports is printable and not too long. */
+static int
+http_hostname_ok(const char *s)
+{
+	size_t	len = strlen(s);
+
+	if (len == 0 || len > HTTP_MAX_HOSTNAME)
+		return (0);
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f)
+			return (0);
+	return (1);
+}
+
+static const char *
+http_refusal(int state)
+{
+	switch (state) {
+	case CSTORE_TOKEN_UNKNOWN:
+		return ("unknown enrollment token");
+	case CSTORE_TOKEN_EXPIRED:
+		return ("enrollment token expired");
+	case CSTORE_TOKEN_USED_UP:
+		return ("enrollment token has no uses left");
+	}
+	return ("enrollment token refused");
+}
+
+/*
+ * POST /api/v1/enroll: {"token", "csr", "host_id", "hostname"} in,
+ * {"certificate", "ca", "not_after", "renew_after"} out.  The token is
+ * wiped from memory as soon as it is hashed and never logged; a use is
+ * consumed in the transaction that records the certificate.
+ */
+static void
+http_enroll(struct http_server *srv, struct evhttp_request *req)
+{
+	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
+	struct cstore_enroll	 en;
+	json_error_t		 je;
+	json_t			*j;
+	unsigned char		*body;
+	const char		*token, *csr, *host_id, *hostname;
+	char			 hash[PKI_HASH_HEX_LEN], na[RFC3339_LEN];
+	char			 ra[RFC3339_LEN], peer[128];
+	char			*cert = NULL, *serial = NULL, *cause = NULL;
+	size_t			 len;
+	time_t			 now, not_after;
+	int			 state, revoked;
+
+	if ((len = evbuffer_get_length(in)) == 0) {
+		http_error(req, 400, "malformed", "empty body: a JSON object "
+		    "with token, csr and host_id is expected");
+		return;
+	}
+	body = evbuffer_pullup(in, -1);
+	j = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je);
+	explicit_bzero(body, len);	/* the token was in there */
+	evbuffer_drain(in, len);
+	if (j == NULL) {
+		http_error(req, 400, "malformed", "%s at line %d column %d",
+		    je.text, je.line, je.column);
+		return;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		http_error(req, 422, "schema", "/: a JSON object is expected");
+		return;
+	}
+	token = http_str(j, "token");
+	csr = http_str(j, "csr");
+	host_id = http_str(j, "host_id");
+	hostname = http_str(j, "hostname");
+	if (token != NULL)
+		pki_token_hash(token, hash);
+	if (token != NULL)	/* jansson's copy: wipe it too */
+		explicit_bzero((char *)token, strlen(token));
+
+	if (token == NULL || csr == NULL || host_id == NULL) {
+		http_error(req, 422, "schema", "/%s: a string is required",
+		    token == NULL ? "token" : csr == NULL ? "csr" : "host_id");
+		goto out;
+	}
+	if (!pki_host_id_valid(host_id)) {
+		http_error(req, 422, "schema", "/host_id: not a machine-id "
+		    "(32 lowercase hexadecimal digits, not all zero)");
+		goto out;
+	}
+	if (json_object_get(j, "hostname") != NULL &&
+	    (hostname == NULL || !http_hostname_ok(hostname))) {
+		http_error(req, 422, "schema", "/hostname: a printable string "
+		    "of 1 to %d bytes without spaces is expected",
+		    HTTP_MAX_HOSTNAME);
+		goto out;
+	}
+
+	/* Refuse a bad token before the work of signing. */
+	now = time(NULL);
+	state = srv->store->ops->token_check(srv->store, hash, now, &cause);
+	if (state == -1)
+		goto fail;
+	if (state != CSTORE_OK) {
+		log_info("enrollment of host %s from %s refused: %s (token "
+		    "%.12s)", host_id, http_peer(req, peer, sizeof peer),
+		    http_refusal(state), hash);
+		http_error(req, 403, "forbidden", "%s", http_refusal(state));
+		goto out;
+	}
+	if ((cert = pki_sign_csr(srv->ca, csr, host_id, srv->cert_days,
+	    &serial, &not_after, &cause)) == NULL) {
+		http_error(req, 422, "schema", "/csr: %s", cause);
+		goto out;
+	}
+	memset(&en, 0, sizeof en);
+	en.token_hash = hash;
+	en.host_id = host_id;
+	en.hostname = hostname;
+	en.serial = serial;
+	en.not_after = not_after;
+	en.now = now;
+	state = srv->store->ops->enroll(srv->store, &en, &revoked, &cause);
+	if (state == -1)
+		goto fail;
+	if (state != CSTORE_OK) {
+		log_info("enrollment of host %s refused: %s (token %.12s)",
+		    host_id, http_refusal(state), hash);
+		http_error(req, 403, "forbidden", "%s", http_refusal(state));
+		goto out;
+	}
+	log_info("host %s (%s) enrolled from %s: certificate %s, token "
+	    "%.12s%s", host_id, hostname != NULL ? hostname : "no hostname",
+	    http_peer(req, peer, sizeof peer), serial, hash,
+	    revoked > 0 ? ", previous certificate revoked" : "");
+	time_format_rfc3339(not_after, na, sizeof na);
+	/* Renew when two thirds of the lifetime have passed. */
+	time_format_rfc3339(now + (not_after - now) * 2 / 3, ra, sizeof ra);
+	http_reply_json(req, 200, json_pack("{s:s,s:s,s:s,s:s}",
+	    "certificate", cert, "ca", pki_ca_pem(srv->ca), "not_after", na,
+	    "renew_after", ra));
+	goto out;
+fail:
+	log_warnx("enrollment of host %s: %s", host_id, cause);
+	http_error(req, 500, "internal", "the collector's store failed");
+out:
+	explicit_bzero(hash, sizeof hash);
+	free(cause);
+	free(cert);
+	free(serial);
+	json_decref(j);
+}
+
+/* Every request: route by path, then by method. */
+static void
+http_request(struct evhttp_request *req, void *arg)
+{
+	struct http_server	*srv = arg;
+	struct http_conn	*c;
+	enum evhttp_cmd_type	 cmd = evhttp_request_get_command(req);
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*path = uri != NULL ?
+				    evhttp_uri_get_path(uri) : NULL;
+	char			 peer[128];
+
+	/* The request is whole: its deadline no longer applies. */
+	if ((c = http_conn_of(req)) != NULL)
+		evtimer_del(c->deadline);
+	log_debug("%s %s from %s", cmd == EVHTTP_REQ_GET ? "GET" :
+	    cmd == EVHTTP_REQ_POST ? "POST" : "other", path != NULL ? path :
+	    "?", http_peer(req, peer, sizeof peer));
+
+	if (path == NULL)
+		http_error(req, 400, "malformed", "no request path");
+	else if (strcmp(path, "/healthz") == 0) {
+		if (cmd != EVHTTP_REQ_GET)
+			http_error(req, 405, "method_not_allowed",
+			    "%s takes GET", path);
+		else
+			http_reply_json(req, 200, json_pack("{s:s}",
+			    "status", "ok"));
+	} else if (strcmp(path, "/api/v1/enroll") == 0) {
+		if (cmd != EVHTTP_REQ_POST)
+			http_error(req, 405, "method_not_allowed",
+			    "%s takes POST", path);
+		else if (srv->store == NULL)
+			http_error(req, 503, "unavailable", "starting up");
+		else
+			http_enroll(srv, req);
+	} else
+		http_error(req, 404, "not_found", "no such endpoint: %s",
+		    path);
+
+	/* The next request on this connection has its own deadline. */
+	if (c != NULL)
+		evtimer_add(c->deadline, &srv->deadline);
+}
+
+static SSL_CTX *
+http_ssl_ctx(struct http_server *srv, const char *cert_file,
+    const char *key_file, char **cause)
+{
+	SSL_CTX		*ctx;
+	X509_STORE	*xs;
+	unsigned long	 e;
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		fatalx("%s: SSL_CTX_new", __func__);
+	SSL_CTX_set_app_data(ctx, srv);
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_set_cipher_list(ctx, HTTP_TLS12_CIPHERS) != 1 ||
+	    SSL_CTX_set1_groups_list(ctx, HTTP_GROUPS) != 1)
+		fatalx("%s: TLS parameters refused", __func__);
+	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE |
+	    SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_TICKET);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 0);
+
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, key_file,
+	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+		e = ERR_get_error();
+		xasprintf(cause, "server certificate %s and key %s: %s",
+		    cert_file, key_file, ERR_reason_error_string(e) != NULL ?
+		    ERR_reason_error_string(e) : "unusable");
+		ERR_clear_error();
+		SSL_CTX_free(ctx);
+		return (NULL);
+	}
+
+	/* Client certificates: only the collector's CA is trusted. */
+	xs = SSL_CTX_get_cert_store(ctx);
+	if (X509_STORE_add_cert(xs, pki_ca_cert(srv->ca)) != 1 ||
+	    SSL_CTX_add_client_CA(ctx, pki_ca_cert(srv->ca)) != 1)
+		fatalx("%s: adding the CA to the verify store", __func__);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE,
+	    http_verify);
+	SSL_CTX_set_verify_depth(ctx, 1);
+	return (ctx);
+}
+
+struct http_server *
+http_server_new(struct event_base *base, const struct collectord_conf *conf,
+    struct pki_ca *ca, const char *cert_file, const char *key_file,
+    char **cause)
+{
+	struct http_server		*srv;
+	struct evhttp_bound_socket	*b;
+	size_t				 i;
+	struct timeval			 tv;
+
+	if (http_conn_idx == -1 && (http_conn_idx = SSL_get_ex_new_index(0,
+	    NULL, NULL, NULL, http_conn_free)) == -1)
+		fatalx("%s: SSL_get_ex_new_index", __func__);
+	srv = xcalloc(1, sizeof *srv);
+	srv->base = base;
+	srv->ca = ca;
+	srv->max_conns = conf->max_connections;
+	srv->cert_days = (int)conf->cert_days;
+	srv->deadline.tv_sec = conf->header_timeout + conf->body_timeout;
+	if ((srv->ssl_ctx = http_ssl_ctx(srv, cert_file, key_file,
+	    cause)) == NULL) {
+		free(srv);
+		return (NULL);
+	}
+
+	if ((srv->http = evhttp_new(base)) == NULL)
+		fatalx("%s: evhttp_new", __func__);
+	evhttp_set_bevcb(srv->http, http_new_bev, srv);
+	evhttp_set_gencb(srv->http, http_request, srv);
+	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
+	evhttp_set_max_body_size(srv->http, conf->max_body);
+	evhttp_set_max_headers_size(srv->http, HTTP_MAX_HEADERS);
+	evhttp_set_flags(srv->http, EVHTTP_SERVER_LINGERING_CLOSE);
+	tv.tv_sec = conf->header_timeout;
+	tv.tv_usec = 0;
+	evhttp_set_timeout_tv(srv->http, &tv);
+
+	srv->bound = xcalloc(conf->nlisten, sizeof *srv->bound);
+	for (i = 0; i < conf->nlisten; i++) {
+		b = evhttp_bind_socket_with_handle(srv->http,
+		    conf->listen[i].host, conf->listen[i].port);
+		if (b == NULL) {
+			xasprintf(cause, "listen %s: %s", conf->listen[i].text,
+			    strerror(errno));
+			http_server_free(srv);
+			return (NULL);
+		}
+		srv->bound[srv->nbound++] = b;
+		log_info("listening on %s", conf->listen[i].text);
+	}
+	return (srv);
+}
+
+void
+http_server_set_store(struct http_server *srv, struct cstore *store)
+{
+	srv->store = store;
+}
+
+void
+http_server_free(struct http_server *srv)
+{
+	if (srv == NULL)
+		return;
+	if (srv->http != NULL)
+		evhttp_free(srv->http);
+	SSL_CTX_free(srv->ssl_ctx);
+	free(srv->bound);
+	free(srv);
+}
