@@ -383,6 +383,8 @@ enum drift_kind {
 };
 struct drift_event {
 	enum drift_kind	 kind;
+	const char	*id;		/* UUID, the same for every destination:
+					   receivers de-duplicate by it */
 	time_t		 at;
 	const char	*host;		/* hostname */
 	const char	*host_id;	/* machine-id */

@@ -24,7 +24,9 @@
  * that are not UTF-8) escaped, so the line is one line and parses back.
  *
  * The generic JSON body (schema isms-agent/alert/v1) has every key,
- * null when unknown: schema, event, host, host_id, check, title,
+ * null when unknown: schema, event, id (a UUID per event, the same for
+ * every destination and every retry: delivery is at least once, so
+ * receivers drop repeats by it), host, host_id, check, title,
  * severity, controls (array), controls_2013 (array), old (null for a new
  * check), new, observed, threshold, at; summaries add "failing":
  * [{check, title, severity, message, since}].
@@ -982,6 +984,8 @@ alert_json(const struct drift_event *ev)
 	    "at", jstr(alert_time(ev, ts, sizeof ts), 0, 0));
 	if (o == NULL)
 		fatalx("%s: json_pack", __func__);
+	/* Delivery is at least once: the id lets a receiver drop repeats. */
+	json_object_set_new(o, "id", jstr(ev->id, 0, 0));
 	if (ev->kind == DRIFT_SUMMARY) {
 		arr = json_array();
 		for (i = 0; i < alert_nfailing(ev); i++)

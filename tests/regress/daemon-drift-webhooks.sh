@@ -62,7 +62,11 @@ body_jq "$json_LOG" 2 '.schema == "isms-agent/alert/v1" and
     .event == "drift" and .check == "'$CHECK'" and .old == "pass" and
     .new == "fail" and (.observed | contains("1h")) and
     (.threshold | contains("session.max_idle=15m")) and
-    (.controls | length) > 0 and (.at | test("^[0-9-]{10}T"))'
+    (.controls | length) > 0 and (.at | test("^[0-9-]{10}T")) and
+    (.id | test("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"))'
+# Every alert has its own id (receivers de-duplicate retries by it).
+[ "$(jq -r '.body | fromjson | .id' "$json_LOG" | sort -u | wc -l)" -eq 2 ] ||
+    fail "alert ids not distinct: $(jq -r '.body | fromjson | .id' "$json_LOG")"
 title=$(sed -n 2p "$json_LOG" | jq -r '.body | fromjson | .title')
 [ -n "$title" ] && [ "$title" != null ] || fail "JSON alert has no title"
 body_jq "$slack_LOG" 2 '(.blocks | length) >= 2 and

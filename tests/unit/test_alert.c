@@ -1127,10 +1127,12 @@ test_json(void **state)
 	json_t			*o, *failing, *expect;
 
 	ev.observed = "暗号化されていません \xff\xed\xa0\x80";
+	ev.id = "6f1c2c1e-8a0b-4d7e-9f3a-2b5c7d9e0f11";
 	o = roundtrip(alert_json(&ev));
-	expect = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:[s,s],s:[s],"
+	expect = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:[s,s],s:[s],"
 	    "s:s,s:s,s:s,s:n,s:s}",
 	    "schema", "isms-agent/alert/v1", "event", "drift",
+	    "id", "6f1c2c1e-8a0b-4d7e-9f3a-2b5c7d9e0f11",
 	    "host", "laptop-01",
 	    "host_id", "0123456789abcdef0123456789abcdef",
 	    "check", "disk.encryption.root",
@@ -1148,9 +1150,9 @@ test_json(void **state)
 	memset(&ev, 0, sizeof ev);
 	ev.kind = DRIFT_SUMMARY;
 	o = roundtrip(alert_json(&ev));
-	expect = json_pack("{s:s,s:s,s:n,s:n,s:n,s:n,s:n,s:[],s:[],s:n,s:n,"
-	    "s:n,s:n,s:n,s:[]}", "schema", "isms-agent/alert/v1",
-	    "event", "summary", "host", "host_id", "check", "title",
+	expect = json_pack("{s:s,s:s,s:n,s:n,s:n,s:n,s:n,s:n,s:[],s:[],s:n,"
+	    "s:n,s:n,s:n,s:n,s:[]}", "schema", "isms-agent/alert/v1",
+	    "event", "summary", "id", "host", "host_id", "check", "title",
 	    "severity", "controls", "controls_2013", "old", "new",
 	    "observed", "threshold", "at", "failing");
 	assert_true(json_equal(o, expect));
