@@ -59,6 +59,12 @@ wait_for_lines "$hook_LOG" 2 5 || fail "drift alert not delivered"
 # the drift may be received twice; it is never lost.
 n=$(wc -l <"$hook_LOG")
 [ "$n" -ge 2 ] && [ "$n" -le 3 ] || fail "$n requests received"
+# A repeat is the same alert: same id, so the receiver can drop it.
+if [ "$n" -eq 3 ]; then
+	[ "$(sed -n 2p "$hook_LOG" | jq -r '.body | fromjson | .id')" = \
+	    "$(sed -n 3p "$hook_LOG" | jq -r '.body | fromjson | .id')" ] ||
+	    fail "a retried alert changed its id"
+fi
 tail -n 1 "$hook_LOG" | jq -e '.body | fromjson |
     .event == "drift" and .new == "fail"' >/dev/null ||
     fail "last request is not the drift: $(tail -n 1 "$hook_LOG")"
