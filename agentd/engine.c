@@ -975,6 +975,7 @@ engine_main(struct engine_args *a)
 	    a->foreground, a->verbose);
 	/* What the chroot hides: time zone, syslog socket, our socket. */
 	tzset();
+	json_object_seed(0);	/* from /dev/urandom, while it is there */
 	openlog(a->syslog_ident, LOG_PID | LOG_NDELAY, a->syslog_facility);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);

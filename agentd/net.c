@@ -340,6 +340,7 @@ net_main(const char *user, int foreground, int verbose, long idle_s)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	transport_init();
+	json_object_seed(0);	/* from /dev/urandom, before the chroot */
 	dir = net_prepare(&n);
 	proc_confine(user, dir);
 	n.cas = json_object();
