@@ -15,6 +15,14 @@
  *
  * Times are seconds since the epoch (UTC); 0 means "never" or "none".
  * Tokens are only ever seen here as their SHA-256 (hex).
+ *
+ * Reports are stored by change: a report is one reports row and its
+ * host's last_seen; per host the latest verdict of each check is one
+ * row, rewritten only when something of it changed, and a row is
+ * appended to the history only when a check's status changed (or the
+ * check is new).  A report older than the newest one applied for its
+ * host (a late delivery) is recorded but does not move the latest
+ * verdicts back.
  */
 #ifndef CSTORE_H
 #define CSTORE_H
@@ -57,6 +65,45 @@ struct cstore_enroll {
 	time_t		 now;
 };
 
+/* What report_add did (besides -1, a store error). */
+enum cstore_report_state {
+	CSTORE_REPORT_ADDED = 0,
+	CSTORE_REPORT_DUPLICATE,	/* report_id seen before: nothing written */
+	CSTORE_REPORT_CONFLICT		/* report_id seen from another host */
+};
+
+/* One check's verdict in a report; strings borrowed. */
+struct cstore_verdict {
+	const char	*check_id;
+	const char	*status;	/* pass, fail, error, not_applicable */
+	const char	*message;
+	const char	*severity;
+	const char	*controls;	/* compact JSON array */
+};
+
+struct cstore_report {
+	const char	*report_id;	/* UUID, lower case */
+	const char	*host_id;	/* the client certificate's */
+	const char	*hostname;	/* may be NULL: kept as it was */
+	const char	*kind;		/* run, catch_up */
+	time_t		 generated_at;	/* the agent's clock */
+	time_t		 received_at;	/* ours */
+	const char	*summary;	/* compact JSON object */
+	const char	*sha256;	/* hex, of the canonical document */
+	const struct cstore_verdict *verdicts;
+	size_t		 nverdicts;
+};
+
+/* A check's latest verdict (cstore_ops.latest); strings owned. */
+struct cstore_latest {
+	char		*check_id;
+	char		*status;
+	char		*message;
+	char		*severity;
+	char		*controls;
+	time_t		 since;		/* generated_at of the change */
+};
+
 struct cstore_ops {
 	const char	*name;
 	void		 (*close)(struct cstore *);
@@ -90,6 +137,17 @@ struct cstore_ops {
 	 */
 	int		 (*host_revoke)(struct cstore *, const char *host_id,
 			    time_t now, char **cause);
+	/*
+	 * Stores a report in one transaction (above): -1 with *cause, else
+	 * an enum cstore_report_state; *changes (if not NULL) counts the
+	 * checks whose status changed or which are new.
+	 */
+	int		 (*report_add)(struct cstore *,
+			    const struct cstore_report *, int *changes,
+			    char **cause);
+	/* A host's latest verdicts by check id: 0, or -1 with *cause. */
+	int		 (*latest)(struct cstore *, const char *host_id,
+			    struct cstore_latest **, size_t *, char **cause);
 };
 
 /* A backend's handle begins with its operations. */
@@ -101,5 +159,6 @@ struct cstore {
 struct cstore	*cstore_sqlite_open(const char *path, char **cause);
 
 void		 cstore_tokens_free(struct cstore_token *, size_t);
+void		 cstore_latest_free(struct cstore_latest *, size_t);
 
 #endif

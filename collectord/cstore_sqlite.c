@@ -6,12 +6,21 @@
  * (separate processes) read while the daemon writes.  The only file of
  * the collector that includes sqlite3.h.
  *
- * Schema (version 1):
- *   hosts(host_id PK, hostname, cert_serial, enrolled_at, last_seen)
+ * Schema (version 2):
+ *   hosts(host_id PK, hostname, cert_serial, enrolled_at, last_seen,
+ *       last_report_at)
  *   certs(serial PK, host_id, not_after, revoked_at)
  *   tokens(hash PK, uses_left, expires_at, created_at, note)
+ *   reports(report_id PK, host_id, generated_at, received_at, kind,
+ *       summary, sha256)
+ *   latest(host_id, check_id, status, message, severity, controls,
+ *       since; PK (host_id, check_id))
+ *   results_history(host_id, check_id, status, message, at)
  * A host is one row for its whole life; each enrollment adds a certs
- * row and revokes the host's earlier ones.
+ * row and revokes the host's earlier ones.  hosts.last_report_at is the
+ * generated_at of the newest report applied to latest, so that a late
+ * delivery does not undo a newer verdict.  Version 1 had the first
+ * three tables only; opening such a store adds the rest.
  */
 #include <sys/stat.h>
 
@@ -30,12 +39,20 @@
 #include "xmalloc.h"
 
 #define CSTORE_SQLITE_BUSY_MS	5000	/* wait for another writer, ms */
-#define CSTORE_SQLITE_VERSION	1	/* PRAGMA user_version */
+#define CSTORE_SQLITE_VERSION	2	/* PRAGMA user_version */
 
 struct cstore_sqlite {
 	struct cstore	 base;		/* first: the handle callers see */
 	sqlite3		*db;
 	sqlite3_stmt	*st_cert;	/* cert_state, per TLS handshake */
+	/* report_add, per report or per check of one. */
+	sqlite3_stmt	*st_rep_add;
+	sqlite3_stmt	*st_rep_host;
+	sqlite3_stmt	*st_host_last;
+	sqlite3_stmt	*st_host_seen;
+	sqlite3_stmt	*st_latest_get;
+	sqlite3_stmt	*st_latest_put;
+	sqlite3_stmt	*st_hist_add;
 };
 
 static const char cstore_sqlite_schema[] =
@@ -57,6 +74,39 @@ static const char cstore_sqlite_schema[] =
 	"  expires_at INTEGER NOT NULL,"
 	"  created_at INTEGER NOT NULL,"
 	"  note TEXT);";
+
+/* From version 1 to 2: reports, latest verdicts, their history. */
+static const char cstore_sqlite_schema2[] =
+	"ALTER TABLE hosts ADD COLUMN last_report_at INTEGER;"
+	"CREATE TABLE IF NOT EXISTS reports ("
+	"  report_id TEXT PRIMARY KEY,"
+	"  host_id TEXT NOT NULL,"
+	"  generated_at INTEGER NOT NULL,"
+	"  received_at INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  summary TEXT NOT NULL,"
+	"  sha256 TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS reports_host ON reports(host_id,"
+	"  generated_at);"
+	"CREATE TABLE IF NOT EXISTS latest ("
+	"  host_id TEXT NOT NULL,"
+	"  check_id TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  message TEXT NOT NULL,"
+	"  severity TEXT NOT NULL,"
+	"  controls TEXT NOT NULL,"
+	"  since INTEGER NOT NULL,"
+	"  PRIMARY KEY (host_id, check_id)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS results_history ("
+	"  host_id TEXT NOT NULL,"
+	"  check_id TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  message TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS results_history_host ON"
+	"  results_history(host_id, check_id, at);"
+	"CREATE INDEX IF NOT EXISTS results_history_at ON"
+	"  results_history(at);";
 
 static void cstore_sqlite_cause(struct cstore_sqlite *, char **,
     const char *, ...) __attribute__((format(printf, 3, 4)));
@@ -108,6 +158,13 @@ cstore_sqlite_close(struct cstore *cs)
 	if (s == NULL)
 		return;
 	sqlite3_finalize(s->st_cert);
+	sqlite3_finalize(s->st_rep_add);
+	sqlite3_finalize(s->st_rep_host);
+	sqlite3_finalize(s->st_host_last);
+	sqlite3_finalize(s->st_host_seen);
+	sqlite3_finalize(s->st_latest_get);
+	sqlite3_finalize(s->st_latest_put);
+	sqlite3_finalize(s->st_hist_add);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -360,6 +417,261 @@ fail:
 	return (-1);
 }
 
+/* A cached statement, prepared on first use; NULL with *cause. */
+static sqlite3_stmt *
+cstore_sqlite_cached(struct cstore_sqlite *s, sqlite3_stmt **st,
+    const char *sql, char **cause)
+{
+	if (*st == NULL)
+		*st = cstore_sqlite_prepare(s, sql, cause);
+	return (*st);
+}
+
+/* Binds text, NULL for a NULL pointer. */
+static void
+cstore_sqlite_bind(sqlite3_stmt *st, int i, const char *str)
+{
+	if (str == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, str, -1, SQLITE_STATIC);
+}
+
+/* Steps a cached statement that returns no row, then resets it. */
+static int
+cstore_sqlite_done(struct cstore_sqlite *s, sqlite3_stmt *st,
+    const char *what, char **cause)
+{
+	int	rc;
+
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		cstore_sqlite_cause(s, cause, "%s", what);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* Whether a text column equals str. */
+static int
+cstore_sqlite_col_eq(sqlite3_stmt *st, int col, const char *str)
+{
+	const char	*v = (const char *)sqlite3_column_text(st, col);
+
+	return (v != NULL && strcmp(v, str) == 0);
+}
+
+/*
+ * One check of a report against the host's latest verdict: the latest
+ * row is rewritten if any of it differs, a history row appended if the
+ * status differs or the check is new.  1 if so, 0 if not, -1.
+ */
+static int
+cstore_sqlite_verdict(struct cstore_sqlite *s, const struct cstore_report *r,
+    const struct cstore_verdict *v, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc, found, same_status = 0, same = 0;
+	int64_t		 since = r->generated_at;
+
+	if ((st = cstore_sqlite_cached(s, &s->st_latest_get, "SELECT status, "
+	    "message, severity, controls, since FROM latest WHERE host_id = ? "
+	    "AND check_id = ?", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_text(st, 1, r->host_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, v->check_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if ((found = rc == SQLITE_ROW)) {
+		same_status = cstore_sqlite_col_eq(st, 0, v->status);
+		same = same_status && cstore_sqlite_col_eq(st, 1, v->message) &&
+		    cstore_sqlite_col_eq(st, 2, v->severity) &&
+		    cstore_sqlite_col_eq(st, 3, v->controls);
+		if (same_status)
+			since = sqlite3_column_int64(st, 4);
+	} else if (rc != SQLITE_DONE)
+		cstore_sqlite_cause(s, cause, "look up latest verdict");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return (-1);
+	if (same)
+		return (0);
+
+	if ((st = cstore_sqlite_cached(s, &s->st_latest_put, "INSERT INTO "
+	    "latest (host_id, check_id, status, message, severity, controls, "
+	    "since) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (host_id, "
+	    "check_id) DO UPDATE SET status = excluded.status, message = "
+	    "excluded.message, severity = excluded.severity, controls = "
+	    "excluded.controls, since = excluded.since", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_text(st, 1, r->host_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, v->check_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, v->status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, v->message, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, v->severity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, v->controls, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, since);
+	if (cstore_sqlite_done(s, st, "store latest verdict", cause) == -1)
+		return (-1);
+	if (found && same_status)
+		return (0);
+
+	if ((st = cstore_sqlite_cached(s, &s->st_hist_add, "INSERT INTO "
+	    "results_history (host_id, check_id, status, message, at) "
+	    "VALUES (?, ?, ?, ?, ?)", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_text(st, 1, r->host_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, v->check_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, v->status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, v->message, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (int64_t)r->generated_at);
+	if (cstore_sqlite_done(s, st, "append history", cause) == -1)
+		return (-1);
+	return (1);
+}
+
+static int
+cstore_sqlite_report_add(struct cstore *cs, const struct cstore_report *r,
+    int *changes, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	sqlite3_stmt		*st;
+	size_t			 i;
+	int64_t			 last = 0;
+	int			 rc, n = 0, k, state;
+
+	if (changes != NULL)
+		*changes = 0;
+	if (cstore_sqlite_exec(s, "BEGIN IMMEDIATE", cause) == -1)
+		return (-1);
+
+	/* Seen before: from this host a duplicate, else a conflict. */
+	if ((st = cstore_sqlite_cached(s, &s->st_rep_host, "SELECT host_id "
+	    "FROM reports WHERE report_id = ?", cause)) == NULL)
+		goto fail;
+	sqlite3_bind_text(st, 1, r->report_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	state = rc == SQLITE_ROW ? (cstore_sqlite_col_eq(st, 0, r->host_id) ?
+	    CSTORE_REPORT_DUPLICATE : CSTORE_REPORT_CONFLICT) : -1;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		cstore_sqlite_cause(s, cause, "look up report");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		goto rollback;
+	if (rc != SQLITE_DONE)
+		goto fail;
+
+	if ((st = cstore_sqlite_cached(s, &s->st_rep_add, "INSERT INTO "
+	    "reports (report_id, host_id, generated_at, received_at, kind, "
+	    "summary, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)", cause)) == NULL)
+		goto fail;
+	sqlite3_bind_text(st, 1, r->report_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->host_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)r->generated_at);
+	sqlite3_bind_int64(st, 4, (int64_t)r->received_at);
+	sqlite3_bind_text(st, 5, r->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, r->summary, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, r->sha256, -1, SQLITE_STATIC);
+	if (cstore_sqlite_done(s, st, "insert report", cause) == -1)
+		goto fail;
+
+	if ((st = cstore_sqlite_cached(s, &s->st_host_last, "SELECT "
+	    "coalesce(last_report_at, 0) FROM hosts WHERE host_id = ?",
+	    cause)) == NULL)
+		goto fail;
+	sqlite3_bind_text(st, 1, r->host_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		last = sqlite3_column_int64(st, 0);
+	else
+		cstore_sqlite_cause(s, cause, rc == SQLITE_DONE ?
+		    "no host %s" : "look up host %s", r->host_id);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW)
+		goto fail;
+
+	/* A late delivery is kept but moves no verdict back. */
+	if (r->generated_at >= last) {
+		for (i = 0; i < r->nverdicts; i++) {
+			if ((k = cstore_sqlite_verdict(s, r, &r->verdicts[i],
+			    cause)) == -1)
+				goto fail;
+			n += k;
+		}
+		last = r->generated_at;
+	}
+
+	if ((st = cstore_sqlite_cached(s, &s->st_host_seen, "UPDATE hosts SET "
+	    "last_seen = ?, last_report_at = ?, hostname = coalesce(?, "
+	    "hostname) WHERE host_id = ?", cause)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, (int64_t)r->received_at);
+	sqlite3_bind_int64(st, 2, last);
+	cstore_sqlite_bind(st, 3, r->hostname);
+	sqlite3_bind_text(st, 4, r->host_id, -1, SQLITE_STATIC);
+	if (cstore_sqlite_done(s, st, "update host", cause) == -1 ||
+	    cstore_sqlite_exec(s, "COMMIT", cause) == -1)
+		goto fail;
+	if (changes != NULL)
+		*changes = n;
+	return (CSTORE_REPORT_ADDED);
+fail:
+	state = -1;
+rollback:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return (state);
+}
+
+/* Copies a text column, "" for NULL. */
+static char *
+cstore_sqlite_col_dup(sqlite3_stmt *st, int col)
+{
+	const char	*v = (const char *)sqlite3_column_text(st, col);
+
+	return (xstrdup(v != NULL ? v : ""));
+}
+
+static int
+cstore_sqlite_latest(struct cstore *cs, const char *host_id,
+    struct cstore_latest **out, size_t *nout, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	struct cstore_latest	*l = NULL, *e;
+	sqlite3_stmt		*st;
+	size_t			 n = 0;
+	int			 rc;
+
+	*out = NULL;
+	*nout = 0;
+	if ((st = cstore_sqlite_prepare(s, "SELECT check_id, status, "
+	    "message, severity, controls, since FROM latest WHERE host_id = ? "
+	    "ORDER BY check_id", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_text(st, 1, host_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		l = xreallocarray(l, n + 1, sizeof *l);
+		e = &l[n++];
+		e->check_id = cstore_sqlite_col_dup(st, 0);
+		e->status = cstore_sqlite_col_dup(st, 1);
+		e->message = cstore_sqlite_col_dup(st, 2);
+		e->severity = cstore_sqlite_col_dup(st, 3);
+		e->controls = cstore_sqlite_col_dup(st, 4);
+		e->since = sqlite3_column_int64(st, 5);
+	}
+	if (rc != SQLITE_DONE) {
+		cstore_sqlite_cause(s, cause, "list latest verdicts");
+		sqlite3_finalize(st);
+		cstore_latest_free(l, n);
+		return (-1);
+	}
+	sqlite3_finalize(st);
+	*out = l;
+	*nout = n;
+	return (0);
+}
+
 static const struct cstore_ops cstore_sqlite_ops = {
 	.name = "sqlite",
 	.close = cstore_sqlite_close,
@@ -368,15 +680,34 @@ static const struct cstore_ops cstore_sqlite_ops = {
 	.token_check = cstore_sqlite_token_check,
 	.enroll = cstore_sqlite_enroll,
 	.cert_state = cstore_sqlite_cert_state,
-	.host_revoke = cstore_sqlite_host_revoke
+	.host_revoke = cstore_sqlite_host_revoke,
+	.report_add = cstore_sqlite_report_add,
+	.latest = cstore_sqlite_latest
 };
+
+/* PRAGMA user_version, or -1 with *cause. */
+static int
+cstore_sqlite_version(struct cstore_sqlite *s, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 version = -1;
+
+	if ((st = cstore_sqlite_prepare(s, "PRAGMA user_version",
+	    cause)) == NULL)
+		return (-1);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	else
+		cstore_sqlite_cause(s, cause, "PRAGMA user_version");
+	sqlite3_finalize(st);
+	return (version);
+}
 
 struct cstore *
 cstore_sqlite_open(const char *path, char **cause)
 {
 	struct cstore_sqlite	*s;
-	sqlite3_stmt		*st;
-	int			 version = 0;
+	int			 version;
 
 	s = xcalloc(1, sizeof *s);
 	s->base.ops = &cstore_sqlite_ops;
@@ -394,24 +725,31 @@ cstore_sqlite_open(const char *path, char **cause)
 	    cstore_sqlite_exec(s, "PRAGMA synchronous = NORMAL", cause) == -1 ||
 	    cstore_sqlite_exec(s, "PRAGMA foreign_keys = ON", cause) == -1)
 		goto fail;
-	if ((st = cstore_sqlite_prepare(s, "PRAGMA user_version",
-	    cause)) == NULL)
+	if ((version = cstore_sqlite_version(s, cause)) == -1)
 		goto fail;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	if (version < CSTORE_SQLITE_VERSION) {
+		/* Again under the write lock: another process may have begun. */
+		if (cstore_sqlite_exec(s, "BEGIN IMMEDIATE", cause) == -1)
+			goto fail;
+		if ((version = cstore_sqlite_version(s, cause)) == -1 ||
+		    (version < 1 &&
+		    cstore_sqlite_exec(s, cstore_sqlite_schema, cause) == -1) ||
+		    (version < 2 &&
+		    cstore_sqlite_exec(s, cstore_sqlite_schema2, cause) == -1) ||
+		    (version < CSTORE_SQLITE_VERSION &&
+		    cstore_sqlite_exec(s, "PRAGMA user_version = 2",
+		    cause) == -1) ||
+		    cstore_sqlite_exec(s, "COMMIT", cause) == -1) {
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			goto fail;
+		}
+	}
 	if (version > CSTORE_SQLITE_VERSION) {
 		xasprintf(cause, "%s: schema version %d is newer than this "
 		    "isms-collectord (%d)", path, version,
 		    CSTORE_SQLITE_VERSION);
 		goto fail;
 	}
-	if (version < CSTORE_SQLITE_VERSION &&
-	    (cstore_sqlite_exec(s, "BEGIN IMMEDIATE", cause) == -1 ||
-	    cstore_sqlite_exec(s, cstore_sqlite_schema, cause) == -1 ||
-	    cstore_sqlite_exec(s, "PRAGMA user_version = 1", cause) == -1 ||
-	    cstore_sqlite_exec(s, "COMMIT", cause) == -1))
-		goto fail;
 	return (&s->base);
 fail:
 	cstore_sqlite_close(&s->base);
@@ -426,4 +764,19 @@ cstore_tokens_free(struct cstore_token *t, size_t n)
 	for (i = 0; i < n; i++)
 		free(t[i].note);
 	free(t);
+}
+
+void
+cstore_latest_free(struct cstore_latest *l, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(l[i].check_id);
+		free(l[i].status);
+		free(l[i].message);
+		free(l[i].severity);
+		free(l[i].controls);
+	}
+	free(l);
 }

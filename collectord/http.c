@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,17 +51,20 @@
 
 #include <jansson.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 
 #include "collectord.h"
 #include "cstore.h"
 #include "log.h"
 #include "pki.h"
+#include "reportv.h"
 #include "util.h"
 #include "xmalloc.h"
 
 #define HTTP_MAX_HEADERS	16384	/* bytes of request headers */
 #define HTTP_MAX_HOSTNAME	253	/* bytes of an enrolling hostname */
+#define HTTP_MAX_FUTURE		(24 * 3600) /* seconds a report may be ahead */
 
 /* TLS 1.2: ECDHE key exchange and AEAD ciphers only. */
 #define HTTP_TLS12_CIPHERS \
@@ -83,6 +87,7 @@ struct http_server {
 	int64_t			 nconns;
 	int			 paused;	/* accepting stopped */
 	int			 cert_days;
+	size_t			 max_body;	/* also once inflated */
 };
 
 /* One connection's record, owned by its SSL object. */
@@ -104,7 +109,9 @@ http_reason(int status)
 	case 403: return ("Forbidden");
 	case 404: return ("Not Found");
 	case 405: return ("Method Not Allowed");
+	case 409: return ("Conflict");
 	case 413: return ("Payload Too Large");
+	case 415: return ("Unsupported Media Type");
 	case 422: return ("Unprocessable Content");
 	case 429: return ("Too Many Requests");
 	case 503: return ("Service Unavailable");
@@ -154,17 +161,26 @@ http_error(struct evhttp_request *req, int status, const char *what,
 	free(detail);
 }
 
+/* The TLS connection a request came on, or NULL. */
+static SSL *
+http_ssl_of(struct evhttp_request *req)
+{
+	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev;
+
+	if ((evcon = evhttp_request_get_connection(req)) == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL)
+		return (NULL);
+	return (bufferevent_openssl_get_ssl(bev));
+}
+
 /* The record of the connection a request came on, or NULL. */
 static struct http_conn *
 http_conn_of(struct evhttp_request *req)
 {
-	struct evhttp_connection	*evcon;
-	struct bufferevent		*bev;
-	SSL				*ssl;
+	SSL	*ssl;
 
-	if ((evcon = evhttp_request_get_connection(req)) == NULL ||
-	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL ||
-	    (ssl = bufferevent_openssl_get_ssl(bev)) == NULL)
+	if ((ssl = http_ssl_of(req)) == NULL)
 		return (NULL);
 	return (SSL_get_ex_data(ssl, http_conn_idx));
 }
@@ -486,6 +502,231 @@ out:
 	json_decref(j);
 }
 
+/*
+ * The host of a request: the host_id of the client certificate, which
+ * the handshake verified (chain to our CA, known to the store, not
+ * revoked).  NULL and *why if there is none.
+ */
+static char *
+http_client_host(struct http_server *srv, struct evhttp_request *req,
+    const char **why)
+{
+	SSL	*ssl;
+	X509	*cert;
+	char	*host_id;
+
+	*why = "a client certificate from enrollment is required";
+	if ((ssl = http_ssl_of(req)) == NULL ||
+	    (cert = SSL_get1_peer_certificate(ssl)) == NULL)
+		return (NULL);
+	host_id = NULL;
+	if (SSL_get_verify_result(ssl) != X509_V_OK)
+		*why = "the client certificate did not verify";
+	else if ((host_id = pki_cert_host_id(srv->ca, cert, NULL)) == NULL)
+		*why = "the client certificate names no host";
+	X509_free(cert);
+	return (host_id);
+}
+
+/* SHA-256 (hex) of the document as compact JSON with sorted keys. */
+static void
+http_canonical_sha256(json_t *root, char hex[PKI_HASH_HEX_LEN])
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen, i;
+	char		*s;
+
+	if ((s = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		fatalx("%s: json_dumps", __func__);
+	if (EVP_Digest(s, strlen(s), md, &mdlen, EVP_sha256(), NULL) != 1)
+		fatalx("%s: EVP_Digest", __func__);
+	free(s);
+	for (i = 0; i < mdlen && i * 2 + 2 < PKI_HASH_HEX_LEN; i++)
+		snprintf(hex + i * 2, 3, "%02x", md[i]);
+}
+
+/* A refused report: the contract's error, with a pointer for 422. */
+static void
+http_report_refused(struct evhttp_request *req, const char *host_id,
+    const struct reportv_error *err)
+{
+	json_t	*j;
+	char	 peer[128];
+
+	log_info("report from host %s (%s) refused: %d %s%s%s", host_id,
+	    http_peer(req, peer, sizeof peer), err->status, err->detail,
+	    err->status == 422 ? " at " : "",
+	    err->status == 422 ? err->pointer : "");
+	switch (err->status) {
+	case 400:
+		j = json_pack("{s:s,s:s,s:i,s:i}", "error", "malformed",
+		    "detail", err->detail, "line", err->line, "column",
+		    err->column);
+		break;
+	case 413:
+		j = json_pack("{s:s,s:s}", "error", "too_large", "detail",
+		    err->detail);
+		break;
+	default:
+		j = json_pack("{s:s,s:s,s:s}", "error", "schema", "detail",
+		    err->detail, "pointer", err->pointer);
+		break;
+	}
+	http_reply_json(req, err->status, j);
+}
+
+/*
+ * POST /api/v1/reports: a report/v1 document (gzip or identity) from an
+ * enrolled agent over mTLS, stored by change (cstore.h).  The host is
+ * the certificate's; agent.host_id, if not null, must be the same.
+ */
+static void
+http_reports(struct http_server *srv, struct evhttp_request *req)
+{
+	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
+	struct evkeyvalq	*hdr = evhttp_request_get_input_headers(req);
+	struct reportv_error	 err;
+	struct reportv		*rv = NULL;
+	struct cstore_report	 cr;
+	struct cstore_verdict	*v = NULL;
+	const char		*enc, *why, *body;
+	char			*host_id, *inflated = NULL, *cause = NULL;
+	char			*summary = NULL, **controls = NULL;
+	char			 sha[PKI_HASH_HEX_LEN], peer[128];
+	size_t			 len, i;
+	time_t			 now;
+	int			 state, changes, gz;
+
+	if ((host_id = http_client_host(srv, req, &why)) == NULL) {
+		log_info("report from %s refused: %s",
+		    http_peer(req, peer, sizeof peer), why);
+		http_error(req, 401, "unauthorized", "%s", why);
+		return;
+	}
+	memset(&err, 0, sizeof err);
+	len = evbuffer_get_length(in);
+	body = (const char *)evbuffer_pullup(in, -1);
+	enc = evhttp_find_header(hdr, "Content-Encoding");
+	gz = enc != NULL && (strcasecmp(enc, "gzip") == 0 ||
+	    strcasecmp(enc, "x-gzip") == 0);
+	if (enc != NULL && !gz && strcasecmp(enc, "identity") != 0) {
+		http_error(req, 415, "unsupported_media_type", "Content-"
+		    "Encoding %.40s: gzip or identity is expected", enc);
+		goto out;
+	}
+	if (len == 0) {
+		http_error(req, 400, "malformed", "empty body: a report/v1 "
+		    "document is expected");
+		goto out;
+	}
+	if (gz) {
+		state = reportv_gunzip(body, len, srv->max_body, &inflated,
+		    &len, &cause);
+		if (state != 0) {
+			err.status = state;
+			snprintf(err.detail, sizeof err.detail, "%s%s",
+			    state == 413 ? "inflated, the report exceeds "
+			    "limits.max_body: " : "gzip: ", cause);
+			http_report_refused(req, host_id, &err);
+			goto out;
+		}
+		body = inflated;
+	}
+	if (reportv_parse(body, len, &rv, &err) == -1) {
+		http_report_refused(req, host_id, &err);
+		goto out;
+	}
+	now = time(NULL);
+	if (rv->host_id != NULL && strcmp(rv->host_id, host_id) != 0) {
+		err.status = 422;
+		strlcpy(err.pointer, "/agent/host_id", sizeof err.pointer);
+		snprintf(err.detail, sizeof err.detail, "host_id does not "
+		    "match the client certificate (%s).", host_id);
+		http_report_refused(req, host_id, &err);
+		goto out;
+	}
+	if (rv->generated_at > now + HTTP_MAX_FUTURE) {
+		err.status = 422;
+		strlcpy(err.pointer, "/generated_at", sizeof err.pointer);
+		snprintf(err.detail, sizeof err.detail, "%s is more than %d "
+		    "hours ahead of the collector's clock.",
+		    rv->generated_at_str, HTTP_MAX_FUTURE / 3600);
+		http_report_refused(req, host_id, &err);
+		goto out;
+	}
+
+	http_canonical_sha256(rv->root, sha);
+	v = xcalloc(rv->nresults + 1, sizeof *v);
+	controls = xcalloc(rv->nresults + 1, sizeof *controls);
+	for (i = 0; i < rv->nresults; i++) {
+		v[i].check_id = rv->results[i].check;
+		v[i].status = reportv_status_name(rv->results[i].status);
+		v[i].severity = reportv_severity_name(
+		    rv->results[i].severity);
+		v[i].message = json_string_value(json_object_get(
+		    rv->results[i].obj, "message"));
+		if ((controls[i] = json_dumps(json_object_get(
+		    rv->results[i].obj, "controls"), JSON_COMPACT |
+		    JSON_ENCODE_ANY)) == NULL)
+			controls[i] = xstrdup("[]");
+		v[i].controls = controls[i];
+	}
+	xasprintf(&summary, "{\"pass\":%u,\"fail\":%u,\"error\":%u,"
+	    "\"not_applicable\":%u}", rv->summary[REPORTV_PASS],
+	    rv->summary[REPORTV_FAIL], rv->summary[REPORTV_ERROR],
+	    rv->summary[REPORTV_NOT_APPLICABLE]);
+	memset(&cr, 0, sizeof cr);
+	cr.report_id = rv->report_id;
+	cr.host_id = host_id;
+	cr.hostname = rv->hostname;
+	cr.kind = reportv_kind_name(rv->kind);
+	cr.generated_at = rv->generated_at;
+	cr.received_at = now;
+	cr.summary = summary;
+	cr.sha256 = sha;
+	cr.verdicts = v;
+	cr.nverdicts = rv->nresults;
+	state = srv->store->ops->report_add(srv->store, &cr, &changes,
+	    &cause);
+	switch (state) {
+	case CSTORE_REPORT_ADDED:
+		log_debug("report %s from host %s: %zu results, %d changed",
+		    rv->report_id, host_id, rv->nresults, changes);
+		http_reply_json(req, 200, json_pack("{s:b,s:i}", "accepted",
+		    1, "changes", changes));
+		break;
+	case CSTORE_REPORT_DUPLICATE:
+		log_debug("report %s from host %s: a duplicate",
+		    rv->report_id, host_id);
+		http_reply_json(req, 200, json_pack("{s:b}", "duplicate", 1));
+		break;
+	case CSTORE_REPORT_CONFLICT:
+		log_warnx("report %s from host %s: that id belongs to "
+		    "another host's report", rv->report_id, host_id);
+		http_error(req, 409, "conflict", "report_id %s was sent by "
+		    "another host", rv->report_id);
+		break;
+	default:
+		log_warnx("report %s from host %s: %s", rv->report_id,
+		    host_id, cause);
+		http_error(req, 500, "internal", "the collector's store "
+		    "failed");
+		break;
+	}
+out:
+	if (controls != NULL)
+		for (i = 0; i < rv->nresults; i++)
+			free(controls[i]);
+	free(controls);
+	free(v);
+	free(summary);
+	reportv_free(rv);
+	free(inflated);
+	free(cause);
+	free(host_id);
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
 /* Every request: route by path, then by method. */
 static void
 http_request(struct evhttp_request *req, void *arg)
@@ -522,6 +763,14 @@ http_request(struct evhttp_request *req, void *arg)
 			http_error(req, 503, "unavailable", "starting up");
 		else
 			http_enroll(srv, req);
+	} else if (strcmp(path, "/api/v1/reports") == 0) {
+		if (cmd != EVHTTP_REQ_POST)
+			http_error(req, 405, "method_not_allowed",
+			    "%s takes POST", path);
+		else if (srv->store == NULL)
+			http_error(req, 503, "unavailable", "starting up");
+		else
+			http_reports(srv, req);
 	} else
 		http_error(req, 404, "not_found", "no such endpoint: %s",
 		    path);
@@ -593,6 +842,7 @@ http_server_new(struct event_base *base, const struct collectord_conf *conf,
 	srv->ca = ca;
 	srv->max_conns = conf->max_connections;
 	srv->cert_days = (int)conf->cert_days;
+	srv->max_body = (size_t)conf->max_body;
 	srv->deadline.tv_sec = conf->header_timeout + conf->body_timeout;
 	if ((srv->ssl_ctx = http_ssl_ctx(srv, cert_file, key_file,
 	    cause)) == NULL) {
