@@ -168,7 +168,9 @@ struct agent_conf {
 	char			*file;		/* NULL: built-in defaults */
 	char			*store_path;
 	char			*collector_url;
-	char			*collector_ca;
+	char			*collector_ca;	/* written by ismsctl enroll */
+	char			*collector_key;	/* the agent's key, 0600 */
+	char			*collector_cert; /* its client certificate */
 	int64_t			 interval_s;
 	struct backup_target	*backup_targets;
 	size_t			 nbackup_targets;
@@ -503,5 +505,18 @@ struct check_opts {
 int		 check_load(struct check_opts *, struct policy **,
 		    struct agent_conf **);
 int		 check_main(struct check_opts *);
+
+/* enroll.c: ismsctl enroll (isms-collectord's POST /api/v1/enroll). */
+struct enroll_opts {
+	const char	*server;	/* https://host[:port] */
+	const char	*token;		/* secret: never printed */
+	const char	*ca;		/* PEM file, or NULL */
+	const char	*pin;		/* base64 SHA-256 of the CA's SPKI */
+};
+/*
+ * Makes a key pair and obtains a client certificate for the host (under
+ * o->root, paths from o->config); returns the exit status.
+ */
+int		 enroll_main(struct check_opts *, struct enroll_opts *);
 
 #endif

@@ -398,6 +398,10 @@ config_key(struct agent_conf *conf, struct policy *p, const char *section,
 			yerr(e, v, "collector.url must be https://");
 	} else if (IS("collector", "ca"))
 		config_str(v, &conf->collector_ca, e);
+	else if (IS("collector", "key"))
+		config_str(v, &conf->collector_key, e);
+	else if (IS("collector", "cert"))
+		config_str(v, &conf->collector_cert, e);
 	else if (IS("schedule", "interval")) {
 		if (ynode_duration(v, &conf->interval_s, e) == 0 &&
 		    conf->interval_s < 1)
@@ -551,6 +555,9 @@ config_defaults(void)
 	conf = xcalloc(1, sizeof *conf);
 	conf->interval_s = CONFIG_DEFAULT_INTERVAL;
 	conf->alerts_syslog = 1;
+	conf->collector_ca = xstrdup(SYSCONFDIR "/isms-agent/ca.pem");
+	conf->collector_key = xstrdup(SYSCONFDIR "/isms-agent/agent.key");
+	conf->collector_cert = xstrdup(SYSCONFDIR "/isms-agent/agent.pem");
 	conf->user = xstrdup(ISMS_USER);
 	conf->control_socket = xstrdup(RUNSTATEDIR "/isms-agent/control");
 	conf->collector_timeout_s = CONFIG_DEFAULT_COLLECTOR_TIMEOUT;
@@ -645,6 +652,8 @@ config_free(struct agent_conf *conf)
 	free(conf->store_path);
 	free(conf->collector_url);
 	free(conf->collector_ca);
+	free(conf->collector_key);
+	free(conf->collector_cert);
 	ytree_free(conf->tree);
 	free(conf->user);
 	free(conf->control_socket);

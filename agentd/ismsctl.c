@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,8 @@ usage(FILE *f)
 "       ismsctl run-now [--socket PATH]\n"
 "       ismsctl facts [--root DIR] [--config FILE] [--now RFC3339]\n"
 "       ismsctl controls [--lang en|ja]\n"
+"       ismsctl enroll --server URL --token TOKEN|- [--ca FILE | --pin SHA256]\n"
+"                     [--config FILE] [--root DIR]\n"
 "       ismsctl version\n"
 "\n"
 "check     collect evidence on this host (or under --root), evaluate it\n"
@@ -45,9 +48,13 @@ usage(FILE *f)
 "run-now   ask the running isms-agentd for an immediate run\n"
 "facts     print the collected evidence as JSON, without evaluating it\n"
 "controls  list the Annex A controls the built-in checks cover\n"
+"enroll    make a key pair here and obtain a client certificate from\n"
+"          isms-collectord; --ca or --pin verifies the collector\n"
 "\n"
 "Exit status: 0 every applicable check passed, 1 a check failed or could\n"
 "not be evaluated, 2 usage or configuration error, 3 internal error.\n"
+"enroll: 0 enrolled, 1 the collector refused (token unknown, expired or\n"
+"used up), 2 usage or configuration error, 3 network, TLS or pin failure.\n"
 "See ismsctl(8).\n");
 }
 
@@ -100,7 +107,8 @@ want_colour(const char *mode)
 
 enum {
 	OPT_ROOT = 256, OPT_CONFIG, OPT_POLICY, OPT_NOW, OPT_FORMAT, OPT_LANG,
-	OPT_NO_STORE, OPT_STORE, OPT_COLOR, OPT_CHECK, OPT_SINCE, OPT_SOCKET
+	OPT_NO_STORE, OPT_STORE, OPT_COLOR, OPT_CHECK, OPT_SINCE, OPT_SOCKET,
+	OPT_SERVER, OPT_TOKEN, OPT_CA, OPT_PIN
 };
 
 static const struct option longopts[] = {
@@ -117,6 +125,10 @@ static const struct option longopts[] = {
 	{ "check",	required_argument,	NULL,	OPT_CHECK },
 	{ "since",	required_argument,	NULL,	OPT_SINCE },
 	{ "socket",	required_argument,	NULL,	OPT_SOCKET },
+	{ "server",	required_argument,	NULL,	OPT_SERVER },
+	{ "token",	required_argument,	NULL,	OPT_TOKEN },
+	{ "ca",		required_argument,	NULL,	OPT_CA },
+	{ "pin",	required_argument,	NULL,	OPT_PIN },
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -128,7 +140,41 @@ struct cmdline {
 	const char		*check;
 	const char		*since;
 	const char		*socket;
+	struct enroll_opts	 e;
+	char			*token;		/* a copy, wiped after use */
 };
+
+#define ISMSCTL_MAX_TOKEN 1024	/* bytes of a token read from stdin */
+
+/*
+ * Takes --token: a copy, and the command line overwritten so that ps(1)
+ * and /proc/PID/cmdline no longer show it; "-" reads one line of stdin.
+ */
+static int
+take_token(struct cmdline *cl, char *arg)
+{
+	char	buf[ISMSCTL_MAX_TOKEN];
+
+	if (cl->token != NULL) {
+		explicit_bzero(cl->token, strlen(cl->token));
+		free(cl->token);
+	}
+	if (strcmp(arg, "-") != 0) {
+		cl->token = xstrdup(arg);
+		memset(arg, 'x', strlen(arg));
+	} else {
+		if (fgets(buf, sizeof buf, stdin) == NULL) {
+			fprintf(stderr, "ismsctl: --token -: nothing on "
+			    "standard input\n");
+			return (-1);
+		}
+		buf[strcspn(buf, "\r\n")] = '\0';
+		cl->token = xstrdup(buf);
+		explicit_bzero(buf, sizeof buf);
+	}
+	cl->e.token = cl->token;
+	return (0);
+}
 
 /* Parses the options shared by every command; -1 on a usage error. */
 static int
@@ -204,6 +250,19 @@ parse_options(int argc, char **argv, struct cmdline *cl)
 			break;
 		case OPT_SOCKET:
 			cl->socket = optarg;
+			break;
+		case OPT_SERVER:
+			cl->e.server = optarg;
+			break;
+		case OPT_TOKEN:
+			if (take_token(cl, optarg) == -1)
+				return (-1);
+			break;
+		case OPT_CA:
+			cl->e.ca = optarg;
+			break;
+		case OPT_PIN:
+			cl->e.pin = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -485,6 +544,84 @@ cmd_run_now(struct cmdline *cl)
 	return (0);
 }
 
+/*
+ * The binary that enrolls (libcurl lives there, not here): beside ours
+ * when it is there (a build tree), else the installed one.
+ */
+static void
+enroll_helper(char *path, size_t size)
+{
+	char	self[PATH_MAX], *slash;
+	ssize_t	n;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			if ((size_t)snprintf(path, size, "%s/ismsctl-enroll",
+			    self) < size && access(path, X_OK) == 0)
+				return;
+		}
+	}
+	strlcpy(path, PKGLIBEXECDIR "/ismsctl-enroll", size);
+}
+
+/* Runs ismsctl-enroll with the token on its standard input. */
+static int
+cmd_enroll(struct cmdline *cl)
+{
+	char		 path[PATH_MAX];
+	const char	*argv[16];
+	size_t		 n = 0, len;
+	int		 fds[2];
+
+	if (cl->e.server == NULL || cl->token == NULL) {
+		fprintf(stderr, "ismsctl: enroll needs --server URL and "
+		    "--token TOKEN\n");
+		return (EXIT_USAGE);
+	}
+	if ((len = strlen(cl->token)) == 0 || len >= ISMSCTL_MAX_TOKEN) {
+		fprintf(stderr, "ismsctl: --token: 1 to %d bytes expected\n",
+		    ISMSCTL_MAX_TOKEN - 1);
+		return (EXIT_USAGE);
+	}
+	enroll_helper(path, sizeof path);
+	argv[n++] = "ismsctl-enroll";
+	argv[n++] = "--server";
+	argv[n++] = cl->e.server;
+	argv[n++] = "--token";
+	argv[n++] = "-";
+	if (cl->e.ca != NULL) {
+		argv[n++] = "--ca";
+		argv[n++] = cl->e.ca;
+	}
+	if (cl->e.pin != NULL) {
+		argv[n++] = "--pin";
+		argv[n++] = cl->e.pin;
+	}
+	if (cl->o.config != NULL) {
+		argv[n++] = "--config";
+		argv[n++] = cl->o.config;
+	}
+	if (*cl->o.root != '\0') {
+		argv[n++] = "--root";
+		argv[n++] = cl->o.root;
+	}
+	argv[n] = NULL;
+	/* A token is far below the pipe's capacity: the write cannot block. */
+	if (pipe(fds) == -1 || write(fds[1], cl->token, len) != (ssize_t)len ||
+	    write(fds[1], "\n", 1) != 1 || close(fds[1]) == -1 ||
+	    dup2(fds[0], STDIN_FILENO) == -1) {
+		fprintf(stderr, "ismsctl: pipe: %s\n", strerror(errno));
+		return (EXIT_INTERNAL);
+	}
+	close(fds[0]);
+	explicit_bzero(cl->token, len);
+	execv(path, (char *const *)argv);
+	fprintf(stderr, "ismsctl: %s: %s\n", path, strerror(errno));
+	return (EXIT_INTERNAL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -529,6 +666,8 @@ main(int argc, char **argv)
 		return (cmd_status(&cl));
 	if (strcmp(cmd, "run-now") == 0)
 		return (cmd_run_now(&cl));
+	if (strcmp(cmd, "enroll") == 0)
+		return (cmd_enroll(&cl));
 	fprintf(stderr, "ismsctl: unknown command \"%s\"\n", cmd);
 	usage(stderr);
 	return (EXIT_USAGE);
