@@ -3,7 +3,8 @@
 #  - idle RSS of all its processes together (goal: <= 8 MB);
 #  - wake-ups between scheduled runs: every system call of every process
 #    over a quiet window, counted with strace (goal: zero);
-#  - CPU of one scheduled run against one "ismsctl check" (goal: no more).
+#  - CPU of one scheduled run against one stored "ismsctl check" (goal: no
+#    more), as perf task-clock.
 # usage: bench/agentd-idle.sh [BUILDDIR] [IDLE_SECONDS]
 # Needs root (the daemon chroots) and strace.
 set -eu
@@ -64,48 +65,59 @@ calls=$(grep -cv -e '^$' -e 'resumed>' -e '+++' -e '---' "$tmp/strace" || true)
 # strace's own attach shows as the interrupted wait of each process.
 attach=$(grep -c -e 'restart_syscall' -e 'epoll_wait(.*<\(unfinished\|detached\)' "$tmp/strace" || true)
 
-# CPU of one run: user+system ticks of the daemon's processes and of
-# their reaped workers, before and after run-now.
-ticks() {
-	t=0
-	for p in $all; do
-		set -- $(cut -d' ' -f14-17 /proc/$p/stat)
-		t=$((t + $1 + $2 + $3 + $4))
-	done
-	echo $t
-}
-hz=$(getconf CLK_TCK)
+# CPU of a scheduled run: the task-clock of every process of the daemon
+# (parent, engine, collection workers) over a lifetime with N run-now
+# runs, minus that of a lifetime with none, divided by N; against the
+# task-clock of N stored "ismsctl check" runs.  perf counts to the
+# microsecond, where /proc tick counts are 10 ms coarse.
+command -v perf >/dev/null || apt-get install -y -qq linux-perf >/dev/null
 nruns=10
-runs() { ctl status --format json | sed -n 's/.*"runs_stored": \([0-9]*\).*/\1/p'; }
-t0=$(ticks)
-n=0
-while [ $n -lt $nruns ]; do
-	before=$(runs)
-	ctl run-now >/dev/null
+lifetime() {	# lifetime N: prints the daemon's task-clock in ms
+	rm -rf "$tmp/cpu"
+	mkdir -p "$tmp/cpu"
+	sed "s|$tmp/control|$tmp/cpu/control|; s|$tmp/state|$tmp/cpu/state|" \
+	    "$tmp/agent.yaml" >"$tmp/cpu/agent.yaml"
+	perf stat -e task-clock -x, -o "$tmp/cpu/perf" \
+	    "$build/isms-agentd" -d -f "$tmp/cpu/agent.yaml" 2>/dev/null &
+	perfpid=$!
 	i=0
-	until [ "$(runs)" -gt "$before" ]; do
-		i=$((i + 1)); [ $i -lt 400 ] || exit 1
+	until "$build/ismsctl" status --format json --socket "$tmp/cpu/control" \
+	    2>/dev/null | grep -q '"last_run": {'; do
+		i=$((i + 1)); [ $i -lt 100 ] || exit 1
 		sleep 0.2
 	done
-	n=$((n + 1))
-done
-t1=$(ticks)
-# The status polls above cost the engine a little; they are counted.
-run_ms=$(( (t1 - t0) * 1000 / hz / nruns ))
-# The same work by hand: collect, evaluate and store the run.
+	n=0
+	while [ $n -lt "$1" ]; do
+		before=$("$build/ismsctl" status --format json --socket \
+		    "$tmp/cpu/control" | sed -n 's/.*"runs_stored": \([0-9]*\).*/\1/p')
+		"$build/ismsctl" run-now --socket "$tmp/cpu/control" >/dev/null
+		until [ "$("$build/ismsctl" status --format json --socket \
+		    "$tmp/cpu/control" | sed -n 's/.*"runs_stored": \([0-9]*\).*/\1/p')" \
+		    -gt "$before" ]; do
+			sleep 0.2
+		done
+		n=$((n + 1))
+	done
+	pkill -TERM -f "^$build/isms-agentd -d -f $tmp/cpu/agent.yaml" || true
+	wait $perfpid 2>/dev/null || true
+	grep -E '^[0-9.]+,' "$tmp/cpu/perf" | head -n 1 | cut -d, -f1
+}
+base=$(lifetime 0)
+busy=$(lifetime $nruns)
+run_ms=$(awk -v a="$base" -v b="$busy" -v n=$nruns 'BEGIN { printf "%.1f", (b - a) / n }')
 total=0
 n=0
 while [ $n -lt $nruns ]; do
-	ms=$( /usr/bin/time -f '%U %S' "$build/ismsctl" check --store \
-	    "$tmp/check.db" --color never 2>&1 >/dev/null | tail -n 1 |
-	    awk '{ printf "%d", ($1 + $2) * 1000 }')
-	total=$((total + ms))
+	perf stat -e task-clock -x, -o "$tmp/cpu/check" "$build/ismsctl" check \
+	    --store "$tmp/check.db" --color never >/dev/null 2>&1 || true
+	total=$(awk -v t="$total" -v v="$(grep -E '^[0-9.]+,' "$tmp/cpu/check" | cut -d, -f1)" \
+	    'BEGIN { print t + v }')
 	n=$((n + 1))
 done
-check_ms=$((total / nruns))
+check_ms=$(awk -v t="$total" -v n=$nruns 'BEGIN { printf "%.1f", t / n }')
 echo "processes:              $(echo $all | wc -w) ($all)"
 echo "idle PSS, all together: $((pss / 1024)).$(( (pss % 1024) * 10 / 1024 )) MB (goal <= 8 MB)"
 echo "idle RSS, summed:       $((rss / 1024)).$(( (rss % 1024) * 10 / 1024 )) MB (shared libraries counted once per process)"
 echo "system calls in ${idle}s idle: $calls, of which $attach are strace attaching (goal: no others)"
 grep -v -e 'restart_syscall' -e 'epoll_wait(.*<\(unfinished\|detached\)' -e 'resumed>' -e '^$' "$tmp/strace" | head -n 5
-echo "CPU per scheduled run: ${run_ms} ms; per ismsctl check (stored): ${check_ms} ms (mean of $nruns)"
+echo "CPU per scheduled run: ${run_ms} ms; per ismsctl check (stored): ${check_ms} ms (task-clock, mean of $nruns)"
