@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "yamltree.h"
 
 #define COLLECTORD_CONF		SYSCONFDIR "/isms-agent/collectord.yaml"
@@ -20,6 +22,8 @@
 #define COLLECTORD_MAX_CONNS	1000
 #define COLLECTORD_CERT_DAYS	365	/* agents' client certificates */
 #define COLLECTORD_SERVER_DAYS	825	/* a generated server certificate */
+#define COLLECTORD_STALE_AFTER	(2 * 3600)	/* seconds of silence */
+#define COLLECTORD_MAX_CODE	600	/* HTTP status codes counted */
 
 struct listen_addr {
 	char		*text;		/* as configured, for messages */
@@ -42,6 +46,7 @@ struct collectord_conf {
 	int64_t			 body_timeout;
 	int64_t			 max_connections;
 	int64_t			 cert_days;
+	int64_t			 stale_after;	/* seconds */
 	struct ytree		*tree;
 };
 
@@ -66,5 +71,28 @@ struct http_server *http_server_new(struct event_base *,
 	    const char *cert_file, const char *key_file, char **cause);
 void	 http_server_set_store(struct http_server *, struct cstore *);
 void	 http_server_free(struct http_server *);
+
+struct evhttp_request;
+/* Sends j (a reference taken) as the JSON answer. */
+void	 http_reply_json(struct evhttp_request *, int, json_t *);
+/* The contract's error answer: {"error": what, "detail": ...}. */
+void	 http_error(struct evhttp_request *, int, const char *,
+	     const char *, ...) __attribute__((format(printf, 4, 5)));
+
+/* Counters for /metrics, since the start (http.c). */
+struct collectord_stats {
+	uint64_t	 codes[COLLECTORD_MAX_CODE];	/* answers by status */
+	uint64_t	 reports;	/* stored */
+	uint64_t	 duplicates;	/* acknowledged, not stored */
+};
+extern struct collectord_stats collectord_stats;
+
+/* api.c */
+struct api_ctx {
+	struct cstore	*store;
+	int64_t		 stale_after;	/* seconds */
+};
+void	 api_request(struct api_ctx *, struct evhttp_request *,
+	     const char *path);
 
 #endif

@@ -104,6 +104,53 @@ struct cstore_latest {
 	time_t		 since;		/* generated_at of the change */
 };
 
+/* Fleet API roles, in order: a role may do what those below it may. */
+enum cstore_role {
+	CSTORE_ROLE_NONE = 0,
+	CSTORE_ROLE_VIEWER,
+	CSTORE_ROLE_AUDITOR,
+	CSTORE_ROLE_ADMIN
+};
+
+/* A fleet API bearer token (api_token_*); note owned. */
+struct cstore_api_token {
+	char		 hash[65];	/* SHA-256 hex of the token */
+	int		 role;		/* enum cstore_role */
+	time_t		 created_at;
+	time_t		 revoked_at;	/* 0: in force */
+	char		*note;		/* may be NULL */
+};
+
+/* A host as the fleet API shows it (hosts); strings owned. */
+struct cstore_host {
+	char		*host_id;
+	char		*hostname;	/* may be NULL */
+	time_t		 enrolled_at;
+	time_t		 last_seen;	/* 0: never reported */
+	time_t		 last_report_at;	/* generated_at of the newest */
+	int		 revoked;	/* no certificate in force */
+	char		*summary;	/* the newest report's, or NULL */
+};
+
+/* One row of results_history (results_as_of, drift); strings owned. */
+struct cstore_change {
+	char		*host_id;
+	char		*check_id;
+	char		*status;
+	char		*old_status;	/* NULL: the check was new */
+	char		*message;
+	time_t		 at;		/* generated_at of the report */
+};
+
+/* Per control, the hosts by their worst verdict of its checks. */
+struct cstore_control {
+	char		*control;
+	int64_t		 pass;
+	int64_t		 fail;
+	int64_t		 error;
+	int64_t		 not_applicable;
+};
+
 struct cstore_ops {
 	const char	*name;
 	void		 (*close)(struct cstore *);
@@ -148,6 +195,62 @@ struct cstore_ops {
 	/* A host's latest verdicts by check id: 0, or -1 with *cause. */
 	int		 (*latest)(struct cstore *, const char *host_id,
 			    struct cstore_latest **, size_t *, char **cause);
+
+	/* Adds a fleet API token by hash: 0, or -1 with *cause. */
+	int		 (*api_token_add)(struct cstore *, const char *hash,
+			    int role, time_t now, const char *note,
+			    char **cause);
+	/* Every fleet API token, newest first: 0, or -1 with *cause. */
+	int		 (*api_token_list)(struct cstore *,
+			    struct cstore_api_token **, size_t *, char **cause);
+	/*
+	 * The tokens in force whose hash begins with the first 16 hex
+	 * digits of hash: the caller compares the whole hash (in constant
+	 * time).  0, or -1 with *cause.
+	 */
+	int		 (*api_token_find)(struct cstore *, const char *hash,
+			    struct cstore_api_token **, size_t *, char **cause);
+	/*
+	 * Revokes the one token in force whose hash begins with prefix:
+	 * 1 done, 0 none, -2 more than one, -1 with *cause.
+	 */
+	int		 (*api_token_revoke)(struct cstore *,
+			    const char *prefix, time_t now, char **cause);
+	/*
+	 * Hosts by id (every host if host_id is NULL, else that one):
+	 * 0, or -1 with *cause.
+	 */
+	int		 (*hosts)(struct cstore *, const char *host_id,
+			    struct cstore_host **, size_t *, char **cause);
+	/*
+	 * The number of hosts and of those silent since before stale_before
+	 * (never seen: since enrollment).  0, or -1 with *cause.
+	 */
+	int		 (*host_counts)(struct cstore *, time_t stale_before,
+			    int64_t *hosts, int64_t *stale, char **cause);
+	/*
+	 * The verdict of each check of a host in force at as_of: the last
+	 * history row at or before it, by check id (old_status NULL).  0, or
+	 * -1 with *cause.
+	 */
+	int		 (*results_as_of)(struct cstore *, const char *host_id,
+			    time_t as_of, struct cstore_change **, size_t *,
+			    char **cause);
+	/*
+	 * History rows at or after since across the fleet, oldest first,
+	 * each with the status it replaced; at most max rows, *more set if
+	 * there were more.  0, or -1 with *cause.
+	 */
+	int		 (*drift)(struct cstore *, time_t since, size_t max,
+			    struct cstore_change **, size_t *, int *more,
+			    char **cause);
+	/*
+	 * Per control named in the latest verdicts, the hosts whose worst
+	 * verdict among its checks is fail, error, pass or not_applicable
+	 * (in that order of precedence).  0, or -1 with *cause.
+	 */
+	int		 (*controls)(struct cstore *, struct cstore_control **,
+			    size_t *, char **cause);
 };
 
 /* A backend's handle begins with its operations. */
@@ -160,5 +263,11 @@ struct cstore	*cstore_sqlite_open(const char *path, char **cause);
 
 void		 cstore_tokens_free(struct cstore_token *, size_t);
 void		 cstore_latest_free(struct cstore_latest *, size_t);
+void		 cstore_api_tokens_free(struct cstore_api_token *, size_t);
+void		 cstore_hosts_free(struct cstore_host *, size_t);
+void		 cstore_changes_free(struct cstore_change *, size_t);
+void		 cstore_controls_free(struct cstore_control *, size_t);
+const char	*cstore_role_name(int);
+int		 cstore_role_parse(const char *);
 
 #endif

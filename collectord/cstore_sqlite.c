@@ -6,7 +6,7 @@
  * (separate processes) read while the daemon writes.  The only file of
  * the collector that includes sqlite3.h.
  *
- * Schema (version 2):
+ * Schema (version 3):
  *   hosts(host_id PK, hostname, cert_serial, enrolled_at, last_seen,
  *       last_report_at)
  *   certs(serial PK, host_id, not_after, revoked_at)
@@ -16,11 +16,15 @@
  *   latest(host_id, check_id, status, message, severity, controls,
  *       since; PK (host_id, check_id))
  *   results_history(host_id, check_id, status, message, at)
+ *   api_tokens(hash PK, id, role, created_at, revoked_at, note)
  * A host is one row for its whole life; each enrollment adds a certs
  * row and revokes the host's earlier ones.  hosts.last_report_at is the
  * generated_at of the newest report applied to latest, so that a late
  * delivery does not undo a newer verdict.  Version 1 had the first
- * three tables only; opening such a store adds the rest.
+ * three tables only, version 2 not api_tokens; opening such a store
+ * adds the rest.  api_tokens.id is the hash's first 16 hex digits: a
+ * bearer token is looked up by it and its whole hash compared by the
+ * caller, in constant time.
  */
 #include <sys/stat.h>
 
@@ -39,7 +43,8 @@
 #include "xmalloc.h"
 
 #define CSTORE_SQLITE_BUSY_MS	5000	/* wait for another writer, ms */
-#define CSTORE_SQLITE_VERSION	2	/* PRAGMA user_version */
+#define CSTORE_SQLITE_VERSION	3	/* PRAGMA user_version */
+#define CSTORE_TOKEN_ID_LEN	16	/* hex digits of api_tokens.id */
 
 struct cstore_sqlite {
 	struct cstore	 base;		/* first: the handle callers see */
@@ -53,6 +58,7 @@ struct cstore_sqlite {
 	sqlite3_stmt	*st_latest_get;
 	sqlite3_stmt	*st_latest_put;
 	sqlite3_stmt	*st_hist_add;
+	sqlite3_stmt	*st_api_find;	/* per fleet API request */
 };
 
 static const char cstore_sqlite_schema[] =
@@ -107,6 +113,17 @@ static const char cstore_sqlite_schema2[] =
 	"  results_history(host_id, check_id, at);"
 	"CREATE INDEX IF NOT EXISTS results_history_at ON"
 	"  results_history(at);";
+
+/* From version 2 to 3: the fleet API's bearer tokens. */
+static const char cstore_sqlite_schema3[] =
+	"CREATE TABLE IF NOT EXISTS api_tokens ("
+	"  hash TEXT PRIMARY KEY,"
+	"  id TEXT NOT NULL,"
+	"  role TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  revoked_at INTEGER,"
+	"  note TEXT);"
+	"CREATE INDEX IF NOT EXISTS api_tokens_id ON api_tokens(id);";
 
 static void cstore_sqlite_cause(struct cstore_sqlite *, char **,
     const char *, ...) __attribute__((format(printf, 3, 4)));
@@ -165,6 +182,7 @@ cstore_sqlite_close(struct cstore *cs)
 	sqlite3_finalize(s->st_latest_get);
 	sqlite3_finalize(s->st_latest_put);
 	sqlite3_finalize(s->st_hist_add);
+	sqlite3_finalize(s->st_api_find);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -672,6 +690,365 @@ cstore_sqlite_latest(struct cstore *cs, const char *host_id,
 	return (0);
 }
 
+const char *
+cstore_role_name(int role)
+{
+	switch (role) {
+	case CSTORE_ROLE_VIEWER:
+		return ("viewer");
+	case CSTORE_ROLE_AUDITOR:
+		return ("auditor");
+	case CSTORE_ROLE_ADMIN:
+		return ("admin");
+	}
+	return ("none");
+}
+
+/* A role's name to its enum cstore_role, CSTORE_ROLE_NONE if unknown. */
+int
+cstore_role_parse(const char *s)
+{
+	if (s == NULL)
+		return (CSTORE_ROLE_NONE);
+	if (strcmp(s, "viewer") == 0)
+		return (CSTORE_ROLE_VIEWER);
+	if (strcmp(s, "auditor") == 0)
+		return (CSTORE_ROLE_AUDITOR);
+	if (strcmp(s, "admin") == 0)
+		return (CSTORE_ROLE_ADMIN);
+	return (CSTORE_ROLE_NONE);
+}
+
+static int
+cstore_sqlite_api_token_add(struct cstore *cs, const char *hash, int role,
+    time_t now, const char *note, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	char			 id[CSTORE_TOKEN_ID_LEN + 1];
+
+	strlcpy(id, hash, sizeof id);
+	return (cstore_sqlite_run(s, cause, "INSERT INTO api_tokens (hash, "
+	    "id, role, created_at, note) VALUES (?, ?, ?, ?, ?)", "sssis",
+	    hash, id, cstore_role_name(role), (int64_t)now, note));
+}
+
+/* The api_tokens rows of a statement: hash, role, created, revoked, note. */
+static int
+cstore_sqlite_api_tokens(struct cstore_sqlite *s, sqlite3_stmt *st,
+    struct cstore_api_token **out, size_t *nout, char **cause)
+{
+	struct cstore_api_token	*t = NULL, *tk;
+	size_t			 n = 0;
+	const char		*v;
+	int			 rc;
+
+	*out = NULL;
+	*nout = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		t = xreallocarray(t, n + 1, sizeof *t);
+		tk = &t[n++];
+		memset(tk, 0, sizeof *tk);
+		v = (const char *)sqlite3_column_text(st, 0);
+		strlcpy(tk->hash, v != NULL ? v : "", sizeof tk->hash);
+		tk->role = cstore_role_parse(
+		    (const char *)sqlite3_column_text(st, 1));
+		tk->created_at = sqlite3_column_int64(st, 2);
+		tk->revoked_at = sqlite3_column_int64(st, 3);
+		if ((v = (const char *)sqlite3_column_text(st, 4)) != NULL)
+			tk->note = xstrdup(v);
+	}
+	if (rc != SQLITE_DONE) {
+		cstore_sqlite_cause(s, cause, "list API tokens");
+		cstore_api_tokens_free(t, n);
+		return (-1);
+	}
+	*out = t;
+	*nout = n;
+	return (0);
+}
+
+static int
+cstore_sqlite_api_token_list(struct cstore *cs, struct cstore_api_token **out,
+    size_t *nout, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	sqlite3_stmt		*st;
+	int			 rv;
+
+	if ((st = cstore_sqlite_prepare(s, "SELECT hash, role, created_at, "
+	    "coalesce(revoked_at, 0), note FROM api_tokens ORDER BY "
+	    "created_at DESC, hash", cause)) == NULL)
+		return (-1);
+	rv = cstore_sqlite_api_tokens(s, st, out, nout, cause);
+	sqlite3_finalize(st);
+	return (rv);
+}
+
+static int
+cstore_sqlite_api_token_find(struct cstore *cs, const char *hash,
+    struct cstore_api_token **out, size_t *nout, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	sqlite3_stmt		*st;
+	char			 id[CSTORE_TOKEN_ID_LEN + 1];
+	int			 rv;
+
+	*out = NULL;
+	*nout = 0;
+	if ((st = cstore_sqlite_cached(s, &s->st_api_find, "SELECT hash, "
+	    "role, created_at, 0, note FROM api_tokens WHERE id = ? AND "
+	    "revoked_at IS NULL", cause)) == NULL)
+		return (-1);
+	strlcpy(id, hash, sizeof id);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	rv = cstore_sqlite_api_tokens(s, st, out, nout, cause);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return (rv);
+}
+
+static int
+cstore_sqlite_api_token_revoke(struct cstore *cs, const char *prefix,
+    time_t now, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	sqlite3_stmt		*st;
+	int64_t			 n;
+	int			 rc;
+
+	if (cstore_sqlite_exec(s, "BEGIN IMMEDIATE", cause) == -1)
+		return (-1);
+	if ((st = cstore_sqlite_prepare(s, "SELECT count(*) FROM api_tokens "
+	    "WHERE substr(hash, 1, length(?1)) = ?1 AND revoked_at IS NULL",
+	    cause)) == NULL)
+		goto fail;
+	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	if (rc != SQLITE_ROW)
+		cstore_sqlite_cause(s, cause, "look up API token");
+	sqlite3_finalize(st);
+	if (n == -1)
+		goto fail;
+	if (n != 1) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return (n == 0 ? 0 : -2);
+	}
+	if (cstore_sqlite_run(s, cause, "UPDATE api_tokens SET revoked_at = ? "
+	    "WHERE substr(hash, 1, length(?)) = ? AND revoked_at IS NULL",
+	    "iss", (int64_t)now, prefix, prefix) == -1 ||
+	    cstore_sqlite_exec(s, "COMMIT", cause) == -1)
+		goto fail;
+	return (1);
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return (-1);
+}
+
+/* A text column copied, NULL for NULL. */
+static char *
+cstore_sqlite_col_dupnull(sqlite3_stmt *st, int col)
+{
+	const char	*v = (const char *)sqlite3_column_text(st, col);
+
+	return (v != NULL ? xstrdup(v) : NULL);
+}
+
+static int
+cstore_sqlite_hosts(struct cstore *cs, const char *host_id,
+    struct cstore_host **out, size_t *nout, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	struct cstore_host	*h = NULL, *e;
+	sqlite3_stmt		*st;
+	size_t			 n = 0;
+	int			 rc;
+
+	*out = NULL;
+	*nout = 0;
+	if ((st = cstore_sqlite_prepare(s, "SELECT h.host_id, h.hostname, "
+	    "h.enrolled_at, coalesce(h.last_seen, 0), "
+	    "coalesce(h.last_report_at, 0), h.cert_serial IS NULL, "
+	    "(SELECT r.summary FROM reports r WHERE r.host_id = h.host_id "
+	    "ORDER BY r.generated_at DESC, r.received_at DESC LIMIT 1) "
+	    "FROM hosts h WHERE ?1 IS NULL OR h.host_id = ?1 "
+	    "ORDER BY h.host_id", cause)) == NULL)
+		return (-1);
+	cstore_sqlite_bind(st, 1, host_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		h = xreallocarray(h, n + 1, sizeof *h);
+		e = &h[n++];
+		e->host_id = cstore_sqlite_col_dup(st, 0);
+		e->hostname = cstore_sqlite_col_dupnull(st, 1);
+		e->enrolled_at = sqlite3_column_int64(st, 2);
+		e->last_seen = sqlite3_column_int64(st, 3);
+		e->last_report_at = sqlite3_column_int64(st, 4);
+		e->revoked = sqlite3_column_int(st, 5);
+		e->summary = cstore_sqlite_col_dupnull(st, 6);
+	}
+	if (rc != SQLITE_DONE) {
+		cstore_sqlite_cause(s, cause, "list hosts");
+		sqlite3_finalize(st);
+		cstore_hosts_free(h, n);
+		return (-1);
+	}
+	sqlite3_finalize(st);
+	*out = h;
+	*nout = n;
+	return (0);
+}
+
+static int
+cstore_sqlite_host_counts(struct cstore *cs, time_t stale_before,
+    int64_t *hosts, int64_t *stale, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	sqlite3_stmt		*st;
+	int			 rc;
+
+	*hosts = *stale = 0;
+	if ((st = cstore_sqlite_prepare(s, "SELECT count(*), coalesce(sum("
+	    "coalesce(last_seen, enrolled_at) < ?), 0) FROM hosts",
+	    cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, (int64_t)stale_before);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*hosts = sqlite3_column_int64(st, 0);
+		*stale = sqlite3_column_int64(st, 1);
+	} else
+		cstore_sqlite_cause(s, cause, "count hosts");
+	sqlite3_finalize(st);
+	return (rc == SQLITE_ROW ? 0 : -1);
+}
+
+/* The rows of a statement: host, check, status, old status, message, at. */
+static int
+cstore_sqlite_changes(struct cstore_sqlite *s, sqlite3_stmt *st, size_t max,
+    struct cstore_change **out, size_t *nout, int *more, char **cause)
+{
+	struct cstore_change	*c = NULL, *e;
+	size_t			 n = 0;
+	int			 rc;
+
+	*out = NULL;
+	*nout = 0;
+	if (more != NULL)
+		*more = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == max) {
+			if (more != NULL)
+				*more = 1;
+			rc = SQLITE_DONE;
+			break;
+		}
+		c = xreallocarray(c, n + 1, sizeof *c);
+		e = &c[n++];
+		e->host_id = cstore_sqlite_col_dup(st, 0);
+		e->check_id = cstore_sqlite_col_dup(st, 1);
+		e->status = cstore_sqlite_col_dup(st, 2);
+		e->old_status = cstore_sqlite_col_dupnull(st, 3);
+		e->message = cstore_sqlite_col_dup(st, 4);
+		e->at = sqlite3_column_int64(st, 5);
+	}
+	if (rc != SQLITE_DONE) {
+		cstore_sqlite_cause(s, cause, "read history");
+		cstore_changes_free(c, n);
+		return (-1);
+	}
+	*out = c;
+	*nout = n;
+	return (0);
+}
+
+static int
+cstore_sqlite_results_as_of(struct cstore *cs, const char *host_id,
+    time_t as_of, struct cstore_change **out, size_t *nout, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	sqlite3_stmt		*st;
+	int			 rv;
+
+	/*
+	 * History rows of a host are appended in the order of their
+	 * reports' generated_at (a late report adds none), so the newest
+	 * row of a check at or before as_of is the one of highest rowid.
+	 */
+	if ((st = cstore_sqlite_prepare(s, "SELECT host_id, check_id, status, "
+	    "NULL, message, at FROM results_history WHERE rowid IN (SELECT "
+	    "max(rowid) FROM results_history WHERE host_id = ? AND at <= ? "
+	    "GROUP BY check_id) ORDER BY check_id", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_text(st, 1, host_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)as_of);
+	rv = cstore_sqlite_changes(s, st, SIZE_MAX, out, nout, NULL, cause);
+	sqlite3_finalize(st);
+	return (rv);
+}
+
+static int
+cstore_sqlite_drift(struct cstore *cs, time_t since, size_t max,
+    struct cstore_change **out, size_t *nout, int *more, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	sqlite3_stmt		*st;
+	int			 rv;
+
+	if ((st = cstore_sqlite_prepare(s, "SELECT h.host_id, h.check_id, "
+	    "h.status, (SELECT p.status FROM results_history p WHERE "
+	    "p.host_id = h.host_id AND p.check_id = h.check_id AND "
+	    "p.rowid < h.rowid ORDER BY p.rowid DESC LIMIT 1), h.message, "
+	    "h.at FROM results_history h WHERE h.at >= ? ORDER BY h.at, "
+	    "h.rowid", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, (int64_t)since);
+	rv = cstore_sqlite_changes(s, st, max, out, nout, more, cause);
+	sqlite3_finalize(st);
+	return (rv);
+}
+
+static int
+cstore_sqlite_controls(struct cstore *cs, struct cstore_control **out,
+    size_t *nout, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	struct cstore_control	*c = NULL, *e;
+	sqlite3_stmt		*st;
+	size_t			 n = 0;
+	int			 rc;
+
+	*out = NULL;
+	*nout = 0;
+	/* Per (control, host) the worst verdict: fail, error, pass, n/a. */
+	if ((st = cstore_sqlite_prepare(s, "WITH hc AS (SELECT j.value AS "
+	    "control, l.host_id, max(CASE l.status WHEN 'fail' THEN 3 "
+	    "WHEN 'error' THEN 2 WHEN 'pass' THEN 1 ELSE 0 END) AS w "
+	    "FROM latest l, json_each(CASE WHEN json_valid(l.controls) "
+	    "THEN l.controls ELSE '[]' END) j WHERE j.type = 'text' "
+	    "GROUP BY 1, 2) SELECT control, sum(w = 1), sum(w = 3), "
+	    "sum(w = 2), sum(w = 0) FROM hc GROUP BY control ORDER BY "
+	    "control", cause)) == NULL)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		c = xreallocarray(c, n + 1, sizeof *c);
+		e = &c[n++];
+		e->control = cstore_sqlite_col_dup(st, 0);
+		e->pass = sqlite3_column_int64(st, 1);
+		e->fail = sqlite3_column_int64(st, 2);
+		e->error = sqlite3_column_int64(st, 3);
+		e->not_applicable = sqlite3_column_int64(st, 4);
+	}
+	if (rc != SQLITE_DONE) {
+		cstore_sqlite_cause(s, cause, "count hosts per control");
+		sqlite3_finalize(st);
+		cstore_controls_free(c, n);
+		return (-1);
+	}
+	sqlite3_finalize(st);
+	*out = c;
+	*nout = n;
+	return (0);
+}
+
 static const struct cstore_ops cstore_sqlite_ops = {
 	.name = "sqlite",
 	.close = cstore_sqlite_close,
@@ -682,7 +1059,16 @@ static const struct cstore_ops cstore_sqlite_ops = {
 	.cert_state = cstore_sqlite_cert_state,
 	.host_revoke = cstore_sqlite_host_revoke,
 	.report_add = cstore_sqlite_report_add,
-	.latest = cstore_sqlite_latest
+	.latest = cstore_sqlite_latest,
+	.api_token_add = cstore_sqlite_api_token_add,
+	.api_token_list = cstore_sqlite_api_token_list,
+	.api_token_find = cstore_sqlite_api_token_find,
+	.api_token_revoke = cstore_sqlite_api_token_revoke,
+	.hosts = cstore_sqlite_hosts,
+	.host_counts = cstore_sqlite_host_counts,
+	.results_as_of = cstore_sqlite_results_as_of,
+	.drift = cstore_sqlite_drift,
+	.controls = cstore_sqlite_controls
 };
 
 /* PRAGMA user_version, or -1 with *cause. */
@@ -736,8 +1122,10 @@ cstore_sqlite_open(const char *path, char **cause)
 		    cstore_sqlite_exec(s, cstore_sqlite_schema, cause) == -1) ||
 		    (version < 2 &&
 		    cstore_sqlite_exec(s, cstore_sqlite_schema2, cause) == -1) ||
+		    (version < 3 && cstore_sqlite_exec(s,
+		    cstore_sqlite_schema3, cause) == -1) ||
 		    (version < CSTORE_SQLITE_VERSION &&
-		    cstore_sqlite_exec(s, "PRAGMA user_version = 2",
+		    cstore_sqlite_exec(s, "PRAGMA user_version = 3",
 		    cause) == -1) ||
 		    cstore_sqlite_exec(s, "COMMIT", cause) == -1) {
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -779,4 +1167,52 @@ cstore_latest_free(struct cstore_latest *l, size_t n)
 		free(l[i].controls);
 	}
 	free(l);
+}
+
+void
+cstore_api_tokens_free(struct cstore_api_token *t, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(t[i].note);
+	free(t);
+}
+
+void
+cstore_hosts_free(struct cstore_host *h, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(h[i].host_id);
+		free(h[i].hostname);
+		free(h[i].summary);
+	}
+	free(h);
+}
+
+void
+cstore_changes_free(struct cstore_change *c, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(c[i].host_id);
+		free(c[i].check_id);
+		free(c[i].status);
+		free(c[i].old_status);
+		free(c[i].message);
+	}
+	free(c);
+}
+
+void
+cstore_controls_free(struct cstore_control *c, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(c[i].control);
+	free(c);
 }

@@ -88,6 +88,7 @@ struct http_server {
 	int			 paused;	/* accepting stopped */
 	int			 cert_days;
 	size_t			 max_body;	/* also once inflated */
+	struct api_ctx		 api;		/* the fleet API's */
 };
 
 /* One connection's record, owned by its SSL object. */
@@ -98,6 +99,8 @@ struct http_conn {
 };
 
 static int	http_conn_idx = -1;	/* SSL ex_data index of http_conn */
+
+struct collectord_stats collectord_stats;
 
 static const char *
 http_reason(int status)
@@ -120,7 +123,7 @@ http_reason(int status)
 }
 
 /* Sends j (a reference taken) as the JSON answer. */
-static void
+void
 http_reply_json(struct evhttp_request *req, int status, json_t *j)
 {
 	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
@@ -137,15 +140,14 @@ http_reply_json(struct evhttp_request *req, int status, json_t *j)
 	free(s);
 	evhttp_add_header(out, "Content-Type", "application/json");
 	evhttp_add_header(out, "Cache-Control", "no-store");
+	if (status > 0 && status < COLLECTORD_MAX_CODE)
+		collectord_stats.codes[status]++;
 	evhttp_send_reply(req, status, http_reason(status), b);
 	evbuffer_free(b);
 }
 
-static void http_error(struct evhttp_request *, int, const char *,
-    const char *, ...) __attribute__((format(printf, 4, 5)));
-
 /* The contract's error answer: {"error": what, "detail": ...}. */
-static void
+void
 http_error(struct evhttp_request *req, int status, const char *what,
     const char *fmt, ...)
 {
@@ -692,12 +694,14 @@ http_reports(struct http_server *srv, struct evhttp_request *req)
 	case CSTORE_REPORT_ADDED:
 		log_debug("report %s from host %s: %zu results, %d changed",
 		    rv->report_id, host_id, rv->nresults, changes);
+		collectord_stats.reports++;
 		http_reply_json(req, 200, json_pack("{s:b,s:i}", "accepted",
 		    1, "changes", changes));
 		break;
 	case CSTORE_REPORT_DUPLICATE:
 		log_debug("report %s from host %s: a duplicate",
 		    rv->report_id, host_id);
+		collectord_stats.duplicates++;
 		http_reply_json(req, 200, json_pack("{s:b}", "duplicate", 1));
 		break;
 	case CSTORE_REPORT_CONFLICT:
@@ -771,6 +775,12 @@ http_request(struct evhttp_request *req, void *arg)
 			http_error(req, 503, "unavailable", "starting up");
 		else
 			http_reports(srv, req);
+	} else if (strcmp(path, "/metrics") == 0 ||
+	    strncmp(path, "/api/v1/", 8) == 0) {
+		if (srv->store == NULL)
+			http_error(req, 503, "unavailable", "starting up");
+		else
+			api_request(&srv->api, req, path);
 	} else
 		http_error(req, 404, "not_found", "no such endpoint: %s",
 		    path);
@@ -843,6 +853,7 @@ http_server_new(struct event_base *base, const struct collectord_conf *conf,
 	srv->max_conns = conf->max_connections;
 	srv->cert_days = (int)conf->cert_days;
 	srv->max_body = (size_t)conf->max_body;
+	srv->api.stale_after = conf->stale_after;
 	srv->deadline.tv_sec = conf->header_timeout + conf->body_timeout;
 	if ((srv->ssl_ctx = http_ssl_ctx(srv, cert_file, key_file,
 	    cause)) == NULL) {
@@ -883,6 +894,7 @@ void
 http_server_set_store(struct http_server *srv, struct cstore *store)
 {
 	srv->store = store;
+	srv->api.store = store;
 }
 
 void

@@ -47,6 +47,7 @@
 #define TOKEN_DEFAULT_EXPIRY	(24 * 3600)	/* seconds */
 #define TOKEN_MAX_USES		1000000
 #define TOKEN_MAX_NOTE		200		/* bytes */
+#define API_TOKEN_MIN_PREFIX	6		/* hex digits to revoke by */
 #define STORE_SUBDIR		"store"
 #define STORE_FILE		"collector.db"
 
@@ -58,7 +59,11 @@ usage(void)
 	    "       isms-collectord [-f file] token create [--uses n] "
 	    "[--expires duration] [--note text]\n"
 	    "       isms-collectord [-f file] token list\n"
-	    "       isms-collectord [-f file] host revoke host_id\n");
+	    "       isms-collectord [-f file] host revoke host_id\n"
+	    "       isms-collectord [-f file] api-token create --role "
+	    "admin|auditor|viewer [--note text]\n"
+	    "       isms-collectord [-f file] api-token list\n"
+	    "       isms-collectord [-f file] api-token revoke prefix\n");
 	exit(EXIT_USAGE);
 }
 
@@ -237,7 +242,7 @@ conf_apply(struct collectord_conf *conf, const struct ynode *r,
     struct yerrors *e)
 {
 	static const char *const keys[] = { "listen", "state_dir", "user",
-	    "tls", "limits", "cert_days", NULL };
+	    "tls", "limits", "cert_days", "stale_after", NULL };
 	const struct ynode	*v;
 	size_t			 i;
 
@@ -269,6 +274,10 @@ conf_apply(struct collectord_conf *conf, const struct ynode *r,
 	    ynode_int(v, &conf->cert_days, e) == 0 &&
 	    (conf->cert_days < 1 || conf->cert_days > PKI_MAX_DAYS))
 		yerr(e, v, "cert_days must be 1 to %d", PKI_MAX_DAYS);
+	if ((v = ynode_get(r, "stale_after")) != NULL &&
+	    ynode_duration(v, &conf->stale_after, e) == 0 &&
+	    (conf->stale_after < 60 || conf->stale_after > 365 * 86400))
+		yerr(e, v, "stale_after must be 1m to 365d");
 }
 
 /*
@@ -290,6 +299,7 @@ collectord_conf_load(const char *path, struct yerrors *e)
 	conf->body_timeout = COLLECTORD_BODY_TIMEOUT;
 	conf->max_connections = COLLECTORD_MAX_CONNS;
 	conf->cert_days = COLLECTORD_CERT_DAYS;
+	conf->stale_after = COLLECTORD_STALE_AFTER;
 	if (!(stat(path, &sb) == -1 && errno == ENOENT &&
 	    strcmp(path, COLLECTORD_CONF) == 0) &&
 	    (conf->tree = ytree_load(path, e)) != NULL)
@@ -582,6 +592,154 @@ cmd_host_revoke(const struct collectord_conf *conf, int argc, char **argv)
 	return (0);
 }
 
+/* A --note: printable, not too long; 0 or -1 after a message. */
+static int
+check_note(const char *note)
+{
+	const char	*p;
+
+	for (p = note; *p != '\0'; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			break;
+	if (*p != '\0' || strlen(note) > TOKEN_MAX_NOTE) {
+		fprintf(stderr, "isms-collectord: --note: printable, up to %d "
+		    "bytes\n", TOKEN_MAX_NOTE);
+		return (-1);
+	}
+	return (0);
+}
+
+/* api-token create --role admin|auditor|viewer [--note text] */
+static int
+cmd_api_token_create(const struct collectord_conf *conf, int argc,
+    char **argv)
+{
+	static const struct option longopts[] = {
+		{ "role", required_argument, NULL, 'r' },
+		{ "note", required_argument, NULL, 'N' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cstore	*s;
+	const char	*note = NULL;
+	char		*token, *path, *cause, hash[PKI_HASH_HEX_LEN];
+	int		 ch, role = CSTORE_ROLE_NONE;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			if ((role = cstore_role_parse(optarg)) ==
+			    CSTORE_ROLE_NONE) {
+				fprintf(stderr, "isms-collectord: --role: "
+				    "admin, auditor or viewer\n");
+				return (EXIT_USAGE);
+			}
+			break;
+		case 'N':
+			if (check_note(optarg) == -1)
+				return (EXIT_USAGE);
+			note = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || role == CSTORE_ROLE_NONE)
+		usage();
+
+	path = prepare_and_drop(conf);
+	s = open_store(path);
+	token = pki_token_new(hash);
+	if (s->ops->api_token_add(s, hash, role, time(NULL), note,
+	    &cause) == -1) {
+		explicit_bzero(token, strlen(token));
+		fatalx("store: %s", cause);
+	}
+	s->ops->close(s);
+	free(path);
+	/* Shown this once; the store has its hash. */
+	printf("%s\n", token);
+	explicit_bzero(token, strlen(token));
+	free(token);
+	fprintf(stderr, "API token %.12s: role %s\n", hash,
+	    cstore_role_name(role));
+	return (0);
+}
+
+/* api-token list: hash prefix, role, created, state, note. */
+static int
+cmd_api_token_list(const struct collectord_conf *conf, int argc, char **argv)
+{
+	struct cstore		*s;
+	struct cstore_api_token	*t;
+	size_t			 i, n;
+	char			*path, *cause, created[RFC3339_LEN];
+
+	(void)argv;
+	if (argc != 1)
+		usage();
+	path = prepare_and_drop(conf);
+	s = open_store(path);
+	if (s->ops->api_token_list(s, &t, &n, &cause) == -1)
+		fatalx("store: %s", cause);
+	printf("%-12s %-8s %-20s %-8s %s\n", "HASH", "ROLE", "CREATED",
+	    "STATE", "NOTE");
+	for (i = 0; i < n; i++) {
+		time_format_rfc3339(t[i].created_at, created, sizeof created);
+		printf("%-12.12s %-8s %-20s %-8s %s\n", t[i].hash,
+		    cstore_role_name(t[i].role), created,
+		    t[i].revoked_at != 0 ? "revoked" : "valid",
+		    t[i].note != NULL ? t[i].note : "");
+	}
+	cstore_api_tokens_free(t, n);
+	s->ops->close(s);
+	free(path);
+	return (0);
+}
+
+/* api-token revoke PREFIX: the one token in force whose hash begins so. */
+static int
+cmd_api_token_revoke(const struct collectord_conf *conf, int argc,
+    char **argv)
+{
+	struct cstore	*s;
+	const char	*p;
+	char		*path, *cause;
+	int		 n;
+
+	if (argc != 2)
+		usage();
+	for (p = argv[1]; *p != '\0'; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			break;
+	if (*p != '\0' || strlen(argv[1]) < API_TOKEN_MIN_PREFIX ||
+	    strlen(argv[1]) > PKI_HASH_HEX_LEN - 1) {
+		fprintf(stderr, "isms-collectord: %s: give at least %d "
+		    "lowercase hex digits of the hash, as api-token list "
+		    "shows\n", argv[1], API_TOKEN_MIN_PREFIX);
+		return (EXIT_USAGE);
+	}
+	path = prepare_and_drop(conf);
+	s = open_store(path);
+	n = s->ops->api_token_revoke(s, argv[1], time(NULL), &cause);
+	s->ops->close(s);
+	free(path);
+	if (n == -1)
+		fatalx("store: %s", cause);
+	if (n == 0) {
+		fprintf(stderr, "isms-collectord: no API token in force "
+		    "begins %s\n", argv[1]);
+		return (EXIT_FAILED);
+	}
+	if (n == -2) {
+		fprintf(stderr, "isms-collectord: more than one API token "
+		    "begins %s: give more digits\n", argv[1]);
+		return (EXIT_FAILED);
+	}
+	printf("API token %s revoked\n", argv[1]);
+	return (0);
+}
+
 static int
 admin(const char *conf_path, int argc, char **argv)
 {
@@ -599,6 +757,15 @@ admin(const char *conf_path, int argc, char **argv)
 	else if (strcmp(argv[0], "host") == 0 &&
 	    strcmp(argv[1], "revoke") == 0)
 		rv = cmd_host_revoke(conf, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "api-token") == 0 &&
+	    strcmp(argv[1], "create") == 0)
+		rv = cmd_api_token_create(conf, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "api-token") == 0 &&
+	    strcmp(argv[1], "list") == 0)
+		rv = cmd_api_token_list(conf, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "api-token") == 0 &&
+	    strcmp(argv[1], "revoke") == 0)
+		rv = cmd_api_token_revoke(conf, argc - 1, argv + 1);
 	else
 		usage();
 	collectord_conf_free(conf);
