@@ -458,19 +458,24 @@ int		 sched_in_quiet(const struct sched_params *, time_t t);
 enum imsg_type {
 	IMSG_NONE,
 	IMSG_CONF_FILE,		/* parent > engine, net: {name, text} */
-	IMSG_CONF_END,		/* parent > engine, net: {reload} */
+	IMSG_CONF_END,		/* parent > engine, net: {reload, root,
+				   reports: enrolled with a collector} */
 	IMSG_READY,		/* engine > parent: {} */
 	IMSG_COLLECT,		/* engine > parent: {run, nightly} */
 	IMSG_FACTS,		/* parent > engine: {name, facts} */
 	IMSG_COLLECT_DONE,	/* parent > engine: {run, now, deferred} */
 	IMSG_DELIVER,		/* engine > parent > net: {id, dest,
-				   url|host, ...} */
+				   url|host, ...}; a report (dest "report")
+				   has id -run, alerts their queue id */
 	IMSG_DELIVERED,		/* net > parent > engine: {id, dest, ok,
 				   status, error, retry_after} */
 	IMSG_CA,		/* parent > net: {path, pem} */
 	IMSG_SHUTDOWN,		/* parent > engine, net: {} */
 	IMSG_STATUS,		/* engine > parent: {status} for sd_notify */
 	IMSG_NET_IDLE,		/* net > parent: {} nothing to do, may exit */
+	IMSG_CLIENT_CERT,	/* parent > net: {cert, key, ca} PEM for
+				   reports (ca null: system store), or
+				   {} when not enrolled */
 	IMSG_MAX
 };
 

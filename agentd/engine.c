@@ -15,8 +15,17 @@
  * Queued alerts survive restarts and outages and are retried with
  * exponential backoff and full jitter.
  *
- * When idle the loop holds only the next-run timer and, while alerts are
- * pending, the next-retry timer: no periodic wake-ups.
+ * Reports.  When collector.url is set and the host is enrolled (the
+ * parent found the client certificate and key), each run is stored and
+ * queued in the store's outbox in one transaction, and the outbox is
+ * compacted (ENGINE_OUTBOX_KEEP).  The oldest item is uploaded on its
+ * own, one at a time, through the parent to the net process (which
+ * compresses it); a 200 deletes it, anything else retries it with the
+ * alerts' backoff.  A refusal (4xx other than 408 and 429) is logged and
+ * waits the longest backoff: evidence is never dropped silently.
+ *
+ * When idle the loop holds only the next-run timer and, while alerts or
+ * reports are pending, their next-retry timers: no periodic wake-ups.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -53,6 +62,8 @@
 #define ENGINE_RETRY_BASE	10	/* seconds, first retry ceiling */
 #define ENGINE_RETRY_CAP	3600	/* seconds, largest retry ceiling */
 #define ENGINE_MAX_DESTS	32
+#define ENGINE_OUTBOX_KEEP	20	/* reports kept beyond the drift ones */
+#define ENGINE_REPORT_DEST	"report"
 
 struct dest {
 	char		*name;		/* "webhook:<url>" or "syslog" */
@@ -90,6 +101,13 @@ struct engine {
 	struct event		*queue_timer;
 	struct event		*summary_timer;
 
+	/* Reports to the collector. */
+	int			 reports;	/* enrolled: the parent says */
+	char			 report_id[STORE_UUID_LEN]; /* in flight */
+	int64_t			 report_run;
+	int			 report_attempts;
+	struct event		*report_timer;
+
 	/* Control socket. */
 	struct evconnlistener	*listener;
 };
@@ -98,6 +116,7 @@ static struct engine	*E;
 
 static void engine_schedule(struct engine *);
 static void engine_queue_kick(struct engine *);
+static void engine_report_kick(struct engine *);
 
 /* Random 32 bits for jitter; arc4random from libbsd. */
 static uint32_t
@@ -421,7 +440,11 @@ engine_run_finish(struct engine *e, time_t now)
 	json_decref(e->facts);
 	e->facts = NULL;
 	before = store_run_count(e->store);
-	if ((run = store_put_run(e->store, report, &cause)) == -1) {
+	if (e->reports)
+		run = store_put_run_outbox(e->store, report, now, &cause);
+	else
+		run = store_put_run(e->store, report, &cause);
+	if (run == -1) {
 		log_warnx("run not stored: %s", cause);
 		free(cause);
 	} else {
@@ -436,6 +459,9 @@ engine_run_finish(struct engine *e, time_t now)
 		    (long long)json_integer_value(json_object_get(
 		    json_object_get(report, "summary"), "not_applicable")));
 		engine_drift(e, run, report, before == 0);
+		if (e->reports && store_outbox_compact(e->store,
+		    ENGINE_OUTBOX_KEEP) == -1)
+			log_warnx("report outbox not compacted");
 	}
 	/* Keep what status and summaries need, not the evidence. */
 	json_array_foreach(json_object_get(report, "results"), i, r) {
@@ -451,6 +477,7 @@ engine_run_finish(struct engine *e, time_t now)
 	malloc_trim(0);
 	engine_status_notify(e);
 	engine_queue_kick(e);
+	engine_report_kick(e);
 	if (e->run_again) {
 		e->run_again = 0;
 		e->next_run = time(NULL);
@@ -653,6 +680,112 @@ engine_backoff(int failed, int64_t retry_after)
 	return (time(NULL) + delay);
 }
 
+/* Reports: the oldest due item of the outbox, if none is in flight. */
+
+static void
+engine_report_timer(evutil_socket_t fd, short ev, void *arg)
+{
+	engine_report_kick(arg);
+}
+
+static void
+engine_report_kick(struct engine *e)
+{
+	struct outbox_item	 oi;
+	struct timeval		 tv;
+	const char		*base;
+	char			*body, *cause, *url;
+	time_t			 now = time(NULL), t;
+	size_t			 n;
+
+	evtimer_del(e->report_timer);
+	if (!e->reports || e->report_id[0] != '\0' || e->conf == NULL ||
+	    (base = e->conf->collector_url) == NULL)
+		return;
+	if (store_outbox_next(e->store, now, &oi) == 0) {
+		if (store_outbox_body(e->store, oi.report_id, &body,
+		    &cause) == -1) {
+			/* Not sendable now (a damaged run?): keep it. */
+			log_warnx("report %s (run %lld) not sent: %s",
+			    oi.report_id, (long long)oi.run_id, cause);
+			store_outbox_retry(e->store, oi.report_id, now +
+			    ENGINE_RETRY_CAP, cause);
+			free(cause);
+			store_outbox_item_clear(&oi);
+			goto arm;
+		}
+		n = strlen(base);
+		while (n > 0 && base[n - 1] == '/')
+			n--;
+		xasprintf(&url, "%.*s/api/v1/reports", (int)n, base);
+		strlcpy(e->report_id, oi.report_id, sizeof e->report_id);
+		e->report_run = oi.run_id;
+		e->report_attempts = oi.attempts;
+		ipc_send_json(e->parent, IMSG_DELIVER, json_pack(
+		    "{s:I,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)-oi.run_id,
+		    "dest", ENGINE_REPORT_DEST, "kind", "report", "url", url,
+		    "report_id", oi.report_id, "body", body));
+		log_debug("report %s (run %lld, %s) sent", oi.report_id,
+		    (long long)oi.run_id, oi.kind);
+		free(url);
+		free(body);
+		store_outbox_item_clear(&oi);
+		return;
+	}
+arm:
+	/* Pending but not due: wake up then; empty: no timer. */
+	if ((t = store_outbox_next_at(e->store)) != 0) {
+		tv.tv_sec = t > now ? t - now : 1;
+		tv.tv_usec = 0;
+		evtimer_add(e->report_timer, &tv);
+	}
+}
+
+/*
+ * The collector's answer to the report in flight: a 200 (accepted or a
+ * duplicate) deletes it, anything else retries it later.
+ */
+static void
+engine_report_delivered(struct engine *e, json_t *j, int64_t run)
+{
+	const char	*err;
+	int64_t		 status;
+	time_t		 next;
+
+	if (e->report_id[0] == '\0' || run != e->report_run)
+		fatalx("%s: answer for a report not in flight", __func__);
+	status = json_integer_value(json_object_get(j, "status"));
+	err = json_string_value(json_object_get(j, "error"));
+	if (err == NULL)
+		err = "failed";
+	if (json_is_true(json_object_get(j, "ok")) && status == 200) {
+		if (store_outbox_sent(e->store, e->report_id) == -1)
+			log_warnx("report %s delivered but still in the "
+			    "outbox", e->report_id);
+		else
+			log_info("report %s (run %lld) delivered",
+			    e->report_id, (long long)run);
+	} else if (status >= 400 && status < 500 && status != 408 &&
+	    status != 429) {
+		/* Refused: kept (losing evidence is worse), tried rarely. */
+		next = time(NULL) + ENGINE_RETRY_CAP;
+		store_outbox_retry(e->store, e->report_id, next, err);
+		log_warnx("report %s (run %lld) rejected by the collector "
+		    "(%s): kept, next try in %ds", e->report_id, (long long)run,
+		    err, ENGINE_RETRY_CAP);
+	} else {
+		next = engine_backoff(e->report_attempts, json_integer_value(
+		    json_object_get(j, "retry_after")));
+		store_outbox_retry(e->store, e->report_id, next, err);
+		log_info("report %s (run %lld) not delivered (%s), next try "
+		    "in %llds", e->report_id, (long long)run, err,
+		    (long long)(next - time(NULL)));
+	}
+	e->report_id[0] = '\0';
+	e->report_run = 0;
+	engine_report_kick(e);
+}
+
 static void
 engine_delivered(struct engine *e, json_t *j)
 {
@@ -663,6 +796,10 @@ engine_delivered(struct engine *e, json_t *j)
 
 	id = json_integer_value(json_object_get(j, "id"));
 	dest = json_string_value(json_object_get(j, "dest"));
+	if (dest != NULL && strcmp(dest, ENGINE_REPORT_DEST) == 0 && id < 0) {
+		engine_report_delivered(e, j, -id);
+		return;
+	}
 	if (dest == NULL || id <= 0)
 		fatalx("%s: malformed delivery report", __func__);
 	if ((d = engine_dest(e, dest)) != NULL && d->in_flight == id)
@@ -728,6 +865,9 @@ engine_status_json(struct engine *e)
 	json_object_set_new(st, "queues", queues);
 	json_object_set_new(st, "queued_total", json_integer(
 	    store_queue_depth(e->store, NULL)));
+	json_object_set_new(st, "outbox", json_integer(
+	    store_outbox_depth(e->store)));
+	json_object_set_new(st, "reports", json_boolean(e->reports));
 	return (st);
 }
 
@@ -885,6 +1025,7 @@ engine_configure(struct engine *e, int reload)
 		e->next_run = 0;
 	engine_schedule(e);
 	engine_queue_kick(e);
+	engine_report_kick(e);
 }
 
 static void
@@ -914,6 +1055,7 @@ engine_dispatch_parent(struct ipc *ipc, uint32_t type, const char *data,
 		if (e->conf_text == NULL)
 			fatalx("%s: configuration end without a file",
 			    __func__);
+		e->reports = json_is_true(json_object_get(j, "reports"));
 		engine_configure(e, json_is_true(json_object_get(j,
 		    "reload")));
 		break;
@@ -1001,6 +1143,7 @@ engine_main(struct engine_args *a)
 	e.run_timer = evtimer_new(e.base, engine_run_timer, &e);
 	e.queue_timer = evtimer_new(e.base, engine_queue_timer, &e);
 	e.summary_timer = evtimer_new(e.base, engine_summary_timer, &e);
+	e.report_timer = evtimer_new(e.base, engine_report_timer, &e);
 	e.listener = evconnlistener_new(e.base, control_accept, &e,
 	    LEV_OPT_CLOSE_ON_FREE, -1, lfd);
 	if (e.listener == NULL)

@@ -76,6 +76,12 @@ struct parent {
 	char			*conf_text;	/* as read, for the children */
 	size_t			 conf_len;
 
+	/* Reports: the collector's CA and our client certificate. */
+	int			 reports;	/* url set and enrolled */
+	char			*client_cert, *client_key, *client_ca;
+	size_t			 client_cert_len, client_key_len;
+	size_t			 client_ca_len;
+
 	pid_t			 engine_pid, net_pid;
 	struct ipc		*engine, *net;	/* net: NULL when not running */
 	json_t			*outstanding;	/* deliveries at net: {id: dest} */
@@ -182,8 +188,93 @@ parent_send_conf(struct parent *p, struct ipc *ipc, int reload)
 	j = json_pack("{s:s,s:s%}", "name", p->conf_path, "text",
 	    p->conf_text, p->conf_len);
 	ipc_send_json(ipc, IMSG_CONF_FILE, j);
-	ipc_send_json(ipc, IMSG_CONF_END, json_pack("{s:b,s:s}", "reload",
-	    reload, "root", p->root));
+	ipc_send_json(ipc, IMSG_CONF_END, json_pack("{s:b,s:s,s:b}", "reload",
+	    reload, "root", p->root, "reports", p->reports));
+}
+
+static void
+parent_client_clear(struct parent *p)
+{
+	if (p->client_key != NULL)
+		explicit_bzero(p->client_key, p->client_key_len);
+	free(p->client_key);
+	free(p->client_cert);
+	free(p->client_ca);
+	p->client_key = p->client_cert = p->client_ca = NULL;
+	p->client_key_len = p->client_cert_len = p->client_ca_len = 0;
+	p->reports = 0;
+}
+
+/*
+ * Reads collector.cert, collector.key and collector.ca under the root
+ * (where "ismsctl enroll" writes them), at start and on SIGHUP.  Reports
+ * are sent only when collector.url is set and the host is enrolled: the
+ * certificate and key are readable, and the key is not readable by
+ * group or others.  A missing CA file means the system store.
+ */
+static void
+parent_client_load(struct parent *p)
+{
+	struct agent_conf	*c = p->conf;
+	struct stat		 sb;
+	char			*cause;
+
+	parent_client_clear(p);
+	if (c->collector_url == NULL)
+		return;
+	if (root_stat(p->root, c->collector_key, &sb, &cause) == -1) {
+		log_warnx("reports to %s off: not enrolled (%s; run ismsctl "
+		    "enroll)", c->collector_url, cause);
+		free(cause);
+		return;
+	}
+	if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
+		log_warnx("reports to %s off: collector.key %s is readable by "
+		    "group or others (mode %03o): chmod 600 it", c->collector_url,
+		    c->collector_key, (unsigned)(sb.st_mode & 0777));
+		return;
+	}
+	if (root_read_file(p->root, c->collector_key, &p->client_key,
+	    &p->client_key_len, &cause) == -1 ||
+	    root_read_file(p->root, c->collector_cert, &p->client_cert,
+	    &p->client_cert_len, &cause) == -1) {
+		log_warnx("reports to %s off: %s", c->collector_url, cause);
+		free(cause);
+		parent_client_clear(p);
+		return;
+	}
+	if (c->collector_ca != NULL && root_read_file(p->root,
+	    c->collector_ca, &p->client_ca, &p->client_ca_len, &cause) == -1) {
+		log_warnx("collector.ca: %s: the system CA store verifies %s",
+		    cause, c->collector_url);
+		free(cause);
+		p->client_ca = NULL;
+	}
+	p->reports = 1;
+	log_debug("reports to %s as %s", c->collector_url, c->collector_cert);
+}
+
+/* The client certificate for reports to the net process ({}: none). */
+static void
+parent_send_client(struct parent *p)
+{
+	json_t	*j;
+
+	if (!p->reports) {
+		ipc_send_json(p->net, IMSG_CLIENT_CERT, json_object());
+		return;
+	}
+	j = json_pack("{s:s%,s:s%}", "cert", p->client_cert,
+	    p->client_cert_len, "key", p->client_key, p->client_key_len);
+	if (j == NULL || json_object_set_new(j, "ca", p->client_ca != NULL ?
+	    json_stringn(p->client_ca, p->client_ca_len) : json_null()) ==
+	    -1) {
+		log_warnx("reports off: collector.cert, key or ca is not PEM "
+		    "text");
+		json_decref(j);
+		j = json_object();
+	}
+	ipc_send_json(p->net, IMSG_CLIENT_CERT, j);
 }
 
 /* The CA files the net process needs, read here before it asks. */
@@ -541,6 +632,7 @@ parent_net_start(struct parent *p)
 	    parent_net_closed, p);
 	parent_send_conf(p, p->net, 0);
 	parent_send_cas(p);
+	parent_send_client(p);
 }
 
 /* Relays a delivery from the engine, starting the net process. */
@@ -581,10 +673,12 @@ parent_reload(struct parent *p)
 	p->conf = conf;
 	p->conf_text = text;
 	p->conf_len = len;
+	parent_client_load(p);
 	parent_send_conf(p, p->engine, 1);
 	if (p->net != NULL) {
 		parent_send_conf(p, p->net, 1);
 		parent_send_cas(p);
+		parent_send_client(p);
 	}
 	log_info("configuration reloaded");
 }
@@ -905,6 +999,7 @@ main(int argc, char **argv)
 	p.worker_timer = evtimer_new(p.base, parent_worker_timeout, &p);
 
 	p.outstanding = json_object();
+	parent_client_load(&p);
 	parent_spawn(&p);
 	parent_send_conf(&p, p.engine, 0);
 	event_base_dispatch(p.base);

@@ -529,6 +529,10 @@ cmd_status(struct cmdline *cl)
 	    json_object_get(j, "queued_total")));
 	json_object_foreach(json_object_get(j, "queues"), k, q)
 		printf("  %s: %lld\n", k, (long long)json_integer_value(q));
+	if ((v = json_object_get(j, "outbox")) != NULL)
+		printf("report outbox (pending): %lld%s\n",
+		    (long long)json_integer_value(v), json_is_false(
+		    json_object_get(j, "reports")) ? " (reports off)" : "");
 	json_decref(j);
 	return (0);
 }

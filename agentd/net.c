@@ -14,6 +14,14 @@
  * through bufferevents (syslogtx.c).  CA certificates are read by the
  * parent and arrive as PEM blobs, and the system CA bundle is read
  * before the chroot, because no file outside it can be opened later.
+ *
+ * Reports to the collector (kind "report") are the run's JSON from the
+ * engine, gzip-compressed here just before the POST: the messages
+ * between processes stay JSON text (gzip bytes would need base64), and
+ * zlib's few hundred kilobytes of deflate state live in this short-lived
+ * process, not in the engine that runs for months.  They go out with the
+ * client certificate and key the parent sent (IMSG_CLIENT_CERT), and
+ * count as delivered only on a 200 that says accepted or duplicate.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -21,14 +29,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <event2/event.h>
+
+#include <zlib.h>
 
 #include "agentd.h"
 #include "ipc.h"
@@ -56,6 +68,7 @@ struct net {
 	json_t			*cas;		/* path -> PEM */
 	char			*system_ca;
 	size_t			 system_ca_len;
+	json_t			*client;	/* {cert, key, ca}, or NULL */
 };
 
 struct delivery {
@@ -107,6 +120,123 @@ net_http_done(const struct transport_res *res, void *arg)
 	free(err);
 }
 
+/*
+ * A report counts as delivered only on a 200 whose answer says accepted
+ * or duplicate (not, say, a captive portal's page); otherwise the error
+ * carries the collector's detail for the engine's log.
+ */
+static void
+net_report_done(const struct transport_res *res, void *arg)
+{
+	struct delivery	*d = arg;
+	json_t		*j = NULL;
+	const char	*detail = NULL;
+	char		*err = NULL;
+	int		 ok = 0;
+
+	if (res->body != NULL && res->body_len > 0)
+		j = json_loadb(res->body, res->body_len, 0, NULL);
+	if (res->error != NULL)
+		err = xstrdup(res->error);
+	else if (res->http_status == 200) {
+		ok = json_is_true(json_object_get(j, "accepted")) ||
+		    json_is_true(json_object_get(j, "duplicate"));
+		if (!ok)
+			err = xstrdup("HTTP 200 without accepted or "
+			    "duplicate");
+	} else {
+		detail = json_string_value(json_object_get(j, "detail"));
+		if (detail == NULL)
+			detail = json_string_value(json_object_get(j,
+			    "error"));
+		xasprintf(&err, "HTTP %ld%s%.200s", res->http_status,
+		    detail != NULL ? ": " : "", detail != NULL ? detail : "");
+	}
+	net_reply(d, ok, res->http_status, err, res->retry_after_s);
+	json_decref(j);
+	free(err);
+}
+
+/* buf as one gzip member (RFC 1952), or NULL. */
+static char *
+net_gzip(const char *buf, size_t len, size_t *outlen)
+{
+	z_stream	 z;
+	char		*out;
+	uLong		 bound;
+
+	if (len > UINT_MAX)
+		return (NULL);
+	memset(&z, 0, sizeof z);
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		return (NULL);
+	bound = deflateBound(&z, (uLong)len);
+	out = xmalloc(bound);
+	z.next_in = (Bytef *)(uintptr_t)buf;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)out;
+	z.avail_out = (uInt)bound;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		free(out);
+		return (NULL);
+	}
+	*outlen = z.total_out;
+	deflateEnd(&z);
+	return (out);
+}
+
+/* A report to the collector: gzip, client certificate, its CA. */
+static void
+net_report(struct net *n, struct delivery *d, json_t *j, const char *body,
+    size_t len)
+{
+	struct transport_req	 req;
+	const char		*url, *ca;
+	json_t			*pem;
+	char			*gz;
+	size_t			 gzlen;
+	int			 r;
+
+	if ((url = json_string_value(json_object_get(j, "url"))) == NULL)
+		fatalx("%s: report without url", __func__);
+	if (n->client == NULL) {
+		net_reply(d, 0, 0, "no client certificate (not enrolled)", -1);
+		return;
+	}
+	if ((gz = net_gzip(body, len, &gzlen)) == NULL) {
+		net_reply(d, 0, 0, "gzip failed", -1);
+		return;
+	}
+	memset(&req, 0, sizeof req);
+	req.url = url;
+	req.content_type = "application/json";
+	req.body = gz;
+	req.len = gzlen;
+	req.gzip = 1;
+	pem = json_object_get(n->client, "cert");
+	req.cert = json_string_value(pem);
+	req.cert_len = json_string_length(pem);
+	pem = json_object_get(n->client, "key");
+	req.key = json_string_value(pem);
+	req.key_len = json_string_length(pem);
+	if ((ca = json_string_value(json_object_get(n->client, "ca"))) !=
+	    NULL) {
+		req.ca = ca;
+		req.ca_len = json_string_length(json_object_get(n->client,
+		    "ca"));
+	} else {
+		req.ca = n->system_ca;
+		req.ca_len = n->system_ca_len;
+	}
+	req.timeout_ms = NET_TIMEOUT_MS;
+	r = transport_post(n->transport, &req, net_report_done, d);
+	free(gz);
+	if (r == -1)
+		net_reply(d, 0, 0, "request not started", -1);
+}
+
 static void
 net_syslog_done(const char *error, void *arg)
 {
@@ -153,6 +283,10 @@ net_deliver(struct net *n, json_t *j)
 	d->id = json_integer_value(json_object_get(j, "id"));
 	d->dest = xstrdup(json_string_value(json_object_get(j, "dest")));
 
+	if (strcmp(kind, "report") == 0) {
+		net_report(n, d, j, body, len);
+		return;
+	}
 	if (strcmp(kind, "http") == 0) {
 		if ((url = json_string_value(json_object_get(j, "url"))) ==
 		    NULL)
@@ -220,6 +354,18 @@ net_dispatch_parent(struct ipc *ipc, uint32_t type, const char *data,
 		if (path == NULL || !json_is_string(json_object_get(j, "pem")))
 			fatalx("%s: malformed CA", __func__);
 		json_object_set(n->cas, path, json_object_get(j, "pem"));
+		break;
+	case IMSG_CLIENT_CERT:
+		json_decref(n->client);
+		n->client = NULL;
+		if (json_object_size(j) == 0)
+			break;
+		if (!json_is_string(json_object_get(j, "cert")) ||
+		    !json_is_string(json_object_get(j, "key")) ||
+		    (!json_is_string(json_object_get(j, "ca")) &&
+		    !json_is_null(json_object_get(j, "ca"))))
+			fatalx("%s: malformed client certificate", __func__);
+		n->client = json_incref(j);
 		break;
 	case IMSG_SHUTDOWN:
 		exit(0);
