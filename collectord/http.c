@@ -86,6 +86,7 @@ struct http_server {
 	int64_t			 max_conns;
 	int64_t			 nconns;
 	int			 paused;	/* accepting stopped */
+	int			 dying;		/* freed by its last connection */
 	int			 cert_days;
 	size_t			 max_body;	/* also once inflated */
 	struct api_ctx		 api;		/* the fleet API's */
@@ -99,6 +100,8 @@ struct http_conn {
 };
 
 static int	http_conn_idx = -1;	/* SSL ex_data index of http_conn */
+
+static void	http_server_destroy(struct http_server *);
 
 struct collectord_stats collectord_stats;
 
@@ -259,7 +262,14 @@ http_conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
 	if (c == NULL)
 		return;
 	c->srv->nconns--;
-	if (c->srv->paused && c->srv->nconns < c->srv->max_conns)
+	if (c->srv->dying) {
+		/*
+		 * libevent frees a TLS bufferevent later than evhttp_free()
+		 * returns; the server waits for its last connection.
+		 */
+		if (c->srv->nconns == 0)
+			http_server_destroy(c->srv);
+	} else if (c->srv->paused && c->srv->nconns < c->srv->max_conns)
 		http_pause(c->srv, 0);
 	event_free(c->deadline);
 	free(c);
@@ -897,6 +907,14 @@ http_server_set_store(struct http_server *srv, struct cstore *store)
 	srv->api.store = store;
 }
 
+static void
+http_server_destroy(struct http_server *srv)
+{
+	SSL_CTX_free(srv->ssl_ctx);
+	free(srv->bound);
+	free(srv);
+}
+
 void
 http_server_free(struct http_server *srv)
 {
@@ -904,7 +922,8 @@ http_server_free(struct http_server *srv)
 		return;
 	if (srv->http != NULL)
 		evhttp_free(srv->http);
-	SSL_CTX_free(srv->ssl_ctx);
-	free(srv->bound);
-	free(srv);
+	srv->http = NULL;
+	srv->dying = 1;
+	if (srv->nconns == 0)
+		http_server_destroy(srv);
 }
