@@ -12,71 +12,24 @@
 set -eu
 . "$top_srcdir/tests/regress/lib.sh"
 . "$top_srcdir/tests/regress/lib-daemon.sh"
-D="$top_builddir/isms-collectord"
-[ -x "$D" ] || fail "$D not built"
-for t in openssl curl jq gzip; do
-	command -v "$t" >/dev/null || fail "$t not installed (tools/deps.sh)"
-done
+. "$top_srcdir/tests/regress/lib-collectord.sh"
+collectord_need openssl curl jq gzip
 GOOD=$top_srcdir/tests/fixtures/reports/good.json
 
 T=$DAEMON_TMP
-if [ "$(id -u)" -eq 0 ]; then
-	user=nobody
-	chmod 711 "$T"		# the user reaches its store below
-else
-	user=$(id -un)
-fi
-STATE=$T/state
+CA=$COLLECTORD_CA
 H1=0123456789abcdef0123456789abcdef
 H2=fedcba9876543210fedcba9876543210
 
 # --- start on a free port ---
-n=0
-while :; do
-	n=$((n + 1))
-	[ "$n" -le 20 ] || fail "no free port found"
-	port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-	[ -z "$(ss -Htln "sport = :$port" 2>/dev/null)" ] || continue
-	cat >"$T/c.yaml" <<EOC
-listen: "127.0.0.1:$port"
-state_dir: $STATE
-user: $user
-stale_after: 1h
-EOC
-	: >"$T/d.log"
-	"$D" -d -v -f "$T/c.yaml" >>"$T/d.log" 2>&1 &
-	dpid=$!
-	track_pid "$dpid"
-	i=0
-	while ! grep -q 'ready' "$T/d.log"; do
-		kill -0 "$dpid" 2>/dev/null || break
-		i=$((i + 1))
-		[ "$i" -le 100 ] || fail "isms-collectord did not start: $(cat "$T/d.log")"
-		sleep 0.1
-	done
-	grep -q 'ready' "$T/d.log" && break
-	grep -q 'Address already in use' "$T/d.log" ||
-	    fail "isms-collectord exited: $(cat "$T/d.log")"
-done
-URL=https://127.0.0.1:$port
-CA=$STATE/ca.pem
-alive() {
-	kill -0 "$dpid" 2>/dev/null || fail "isms-collectord died: $(cat "$T/d.log")"
-}
+COLLECTORD_EXTRA='stale_after: 1h'
+collectord_start
+URL=$COLLECTORD_URL
 
 # --- enroll two hosts ---
-tok=$("$D" -f "$T/c.yaml" token create --uses 2 2>/dev/null)
-for h in 1 2; do
-	eval hid=\$H$h
-	openssl ecparam -name prime256v1 -genkey -noout -out "$T/h$h.key"
-	openssl req -new -key "$T/h$h.key" -subj "/CN=host-$h" -out "$T/h$h.csr"
-	jq -n --arg t "$tok" --rawfile c "$T/h$h.csr" --arg h "$hid" \
-	    '{token: $t, csr: $c, host_id: $h}' >"$T/en.json"
-	code=$(curl -sS -o "$T/resp" -w '%{http_code}' --cacert "$CA" \
-	    --data-binary @"$T/en.json" "$URL/api/v1/enroll")
-	[ "$code" = 200 ] || fail "enroll host $h: $code $(cat "$T/resp")"
-	jq -r .certificate "$T/resp" >"$T/h$h.pem"
-done
+tok=$(collectord_token --uses 2)
+collectord_enroll h1 "$H1" "$tok"
+collectord_enroll h2 "$H2" "$tok"
 
 # report N HID NAME ID EPOCH [jq filter]: post as host N, generated at
 # EPOCH, the fixture with hostname NAME.
@@ -111,26 +64,26 @@ code=$(report 2 $H2 beta 22222222-2222-4222-8222-222222222222 $t1 \
 cp "$T/rep.json" "$T/final2.json"
 
 # --- tokens ---
-A=$("$D" -f "$T/c.yaml" api-token create --role admin --note ops 2>/dev/null)
-AU=$("$D" -f "$T/c.yaml" api-token create --role auditor 2>/dev/null)
-V=$("$D" -f "$T/c.yaml" api-token create --role viewer 2>"$T/err")
+A=$(collectord_cmd api-token create --role admin --note ops 2>/dev/null)
+AU=$(collectord_cmd api-token create --role auditor 2>/dev/null)
+V=$(collectord_cmd api-token create --role viewer 2>"$T/err")
 grep -q 'role viewer' "$T/err" || fail "api-token create: $(cat "$T/err")"
-R=$("$D" -f "$T/c.yaml" api-token create --role viewer --note gone 2>/dev/null)
+R=$(collectord_cmd api-token create --role viewer --note gone 2>/dev/null)
 [ ${#V} -ge 40 ] || fail "token too short: $V"
-"$D" -f "$T/c.yaml" api-token create --role root >/dev/null 2>&1 &&
+collectord_cmd api-token create --role root >/dev/null 2>&1 &&
     fail "api-token create --role root accepted"
-"$D" -f "$T/c.yaml" api-token list >"$T/list"
+collectord_cmd api-token list >"$T/list"
 [ "$(grep -c valid "$T/list")" = 4 ] || fail "api-token list: $(cat "$T/list")"
 grep -q 'admin .* ops' "$T/list" || fail "api-token list: $(cat "$T/list")"
 for x in "$A" "$AU" "$V" "$R"; do
 	grep -qF "$x" "$T/list" && fail "api-token list shows a token"
 done
 rh=$(printf %s "$R" | sha256sum | cut -c1-10)
-"$D" -f "$T/c.yaml" api-token revoke "$rh" >/dev/null ||
+collectord_cmd api-token revoke "$rh" >/dev/null ||
     fail "api-token revoke $rh"
-grep -q "^${rh}.*revoked" "$("$D" -f "$T/c.yaml" api-token list >"$T/list";
+grep -q "^${rh}.*revoked" "$(collectord_cmd api-token list >"$T/list";
     echo "$T/list")" || fail "not revoked: $(cat "$T/list")"
-"$D" -f "$T/c.yaml" api-token revoke "$rh" >/dev/null 2>&1 &&
+collectord_cmd api-token revoke "$rh" >/dev/null 2>&1 &&
     fail "a revoked token revoked again"
 
 # api TOKEN PATH [curl args]: the status code; the answer in $T/resp.
@@ -267,11 +220,8 @@ grep -q '^# TYPE isms_collector_reports_total counter$' "$T/resp" ||
 
 # --- no token in the log; still up; clean exit ---
 for x in "$A" "$AU" "$V" "$R"; do
-	grep -qF "$x" "$T/d.log" && fail "a token reached the log"
+	grep -qF "$x" "$COLLECTORD_LOG" && fail "a token reached the log"
 done
-alive
-kill -TERM "$dpid"
-rc=0
-wait "$dpid" || rc=$?
-[ "$rc" -eq 0 ] || fail "isms-collectord exited $rc on SIGTERM: $(tail -5 "$T/d.log")"
+collectord_alive
+collectord_stop
 exit 0

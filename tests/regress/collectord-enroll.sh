@@ -12,38 +12,22 @@
 set -eu
 . "$top_srcdir/tests/regress/lib.sh"
 . "$top_srcdir/tests/regress/lib-daemon.sh"
-D="$top_builddir/isms-collectord"
-[ -x "$D" ] || fail "$D not built"
-for t in openssl curl jq sqlite3; do
-	command -v "$t" >/dev/null || fail "$t not installed (tools/deps.sh)"
-done
-
+. "$top_srcdir/tests/regress/lib-collectord.sh"
+collectord_need openssl curl jq sqlite3
 T=$DAEMON_TMP
-if [ "$(id -u)" -eq 0 ]; then
-	user=nobody
-	chmod 711 "$T"		# the user reaches its store below
-else
-	user=$(id -un)
-fi
-STATE=$T/state
-DB=$STATE/store/collector.db
+STATE=$COLLECTORD_STATE
+DB=$COLLECTORD_DB
+CA=$COLLECTORD_CA
 HID=0123456789abcdef0123456789abcdef
 
 # --- -n ---
-conf() {	# port
-	cat >"$T/c.yaml" <<EOF
-listen: "127.0.0.1:$1"
-state_dir: $STATE
-user: $user
-limits:
+COLLECTORD_EXTRA='limits:
   max_body: 64k
   header_timeout: 5s
   body_timeout: 10s
-  max_connections: 50
-EOF
-}
-conf 8443
-out=$("$D" -n -f "$T/c.yaml" 2>&1) || fail "-n on a good configuration: $out"
+  max_connections: 50'
+collectord_conf 8443
+out=$(collectord_cmd -n 2>&1) || fail "-n on a good configuration: $out"
 [ "$out" = "configuration OK" ] || fail "-n printed '$out'"
 [ ! -e "$STATE" ] || fail "-n created $STATE"
 cat >"$T/bad.yaml" <<EOF
@@ -55,7 +39,7 @@ limits:
 colour: blue
 EOF
 rc=0
-err=$("$D" -n -f "$T/bad.yaml" 2>&1) || rc=$?
+err=$("$COLLECTORD" -n -f "$T/bad.yaml" 2>&1) || rc=$?
 [ "$rc" -eq 2 ] || fail "-n on a bad configuration: exit $rc"
 for want in "bad.yaml:1:9: listen" "bad.yaml:2:12: state_dir must be" \
     "bad.yaml:4:13: expected a size" "bad.yaml:5:19: limits.header_timeout" \
@@ -65,39 +49,12 @@ for want in "bad.yaml:1:9: listen" "bad.yaml:2:12: state_dir must be" \
 done
 
 # --- start on a free port ---
-n=0
-while :; do
-	n=$((n + 1))
-	[ "$n" -le 20 ] || fail "no free port found"
-	port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-	[ -z "$(ss -Htln "sport = :$port" 2>/dev/null)" ] || continue
-	conf "$port"
-	: >"$T/d.log"
-	"$D" -d -v -f "$T/c.yaml" >>"$T/d.log" 2>&1 &
-	dpid=$!
-	track_pid "$dpid"
-	i=0
-	while ! grep -q 'ready' "$T/d.log"; do
-		kill -0 "$dpid" 2>/dev/null || break
-		i=$((i + 1))
-		[ "$i" -le 100 ] || fail "isms-collectord did not start: $(cat "$T/d.log")"
-		sleep 0.1
-	done
-	grep -q 'ready' "$T/d.log" && break
-	grep -q 'Address already in use' "$T/d.log" ||
-	    fail "isms-collectord exited: $(cat "$T/d.log")"
-done
-URL=https://127.0.0.1:$port
-CA=$STATE/ca.pem
-alive() {
-	kill -0 "$dpid" 2>/dev/null || fail "isms-collectord died: $(cat "$T/d.log")"
-}
+collectord_start
+URL=$COLLECTORD_URL
 
 # post FILE: the status code; the answer in $T/resp.
 post() {
-	curl -sS -o "$T/resp" -w '%{http_code}' --cacert "$CA" \
-	    -H 'Content-Type: application/json' --data-binary @"$1" \
-	    "$URL/api/v1/enroll" || echo "curl-failed"
+	collectord_post /api/v1/enroll "$1"
 }
 # body NAME TOKEN CSRFILE: an enrollment request in $T/NAME.json.
 body() {
@@ -105,11 +62,8 @@ body() {
 	    '{token: $t, csr: $c, host_id: $h, hostname: "laptop-1"}' \
 	    >"$T/$1.json"
 }
-# newkey NAME: $T/NAME.key and $T/NAME.csr (P-256, made here).
 newkey() {
-	openssl ecparam -name prime256v1 -genkey -noout -out "$T/$1.key"
-	openssl req -new -key "$T/$1.key" -subj "/CN=ignored-$1" \
-	    -out "$T/$1.csr"
+	collectord_newkey "$@"
 }
 # healthz NAME [curl args]: GET /healthz with client certificate NAME.
 healthz() {
@@ -120,9 +74,9 @@ healthz() {
 }
 
 # --- tokens ---
-t1=$("$D" -f "$T/c.yaml" token create --uses 1 --note first 2>/dev/null)
+t1=$(collectord_token --uses 1 --note first)
 [ "${#t1}" -eq 43 ] || fail "token create printed '$t1'"
-list=$("$D" -f "$T/c.yaml" token list)
+list=$(collectord_cmd token list)
 printf '%s\n' "$list" | grep -q 'valid *first' || fail "token list: $list"
 printf '%s\n' "$list" | grep -qF "$t1" && fail "token list shows the token"
 
@@ -148,7 +102,7 @@ jq -e '.error == "forbidden" and (.detail | test("no uses left"))' \
     "$T/resp" >/dev/null || fail "reuse answer: $(cat "$T/resp")"
 
 # An expired token.
-t2=$("$D" -f "$T/c.yaml" token create --expires 1s 2>/dev/null)
+t2=$(collectord_token --expires 1s)
 sleep 2
 body b "$t2" "$T/b.csr"
 code=$(post "$T/b.json")
@@ -157,7 +111,7 @@ jq -e '.detail | test("expired")' "$T/resp" >/dev/null ||
     fail "expired answer: $(cat "$T/resp")"
 
 # --- re-enroll the same host_id ---
-t3=$("$D" -f "$T/c.yaml" token create 2>/dev/null)
+t3=$(collectord_token)
 body b "$t3" "$T/b.csr"
 code=$(post "$T/b.json")
 [ "$code" = 200 ] || fail "re-enroll: $code $(cat "$T/resp")"
@@ -204,28 +158,25 @@ jq -e '.error == "malformed" and (.detail | length > 0)' "$T/resp" \
 printf '{"token": "abc", "host_id": "%s"}' "$HID" >"$T/nocsr.json"
 code=$(post "$T/nocsr.json")
 [ "$code" = 422 ] || fail "missing csr: $code"
-alive
+collectord_alive
 
 # --- host revoke ---
-out=$("$D" -f "$T/c.yaml" host revoke "$HID")
+out=$(collectord_cmd host revoke "$HID")
 [ "$out" = "host $HID: 1 certificate revoked" ] || fail "host revoke: $out"
 rc=0
 healthz b --tls-max 1.2 >/dev/null || rc=$?
 [ "$rc" -eq 35 ] || fail "revoked host: curl exit $rc"
 rc=0
-"$D" -f "$T/c.yaml" host revoke fedcba9876543210fedcba9876543210 \
+collectord_cmd host revoke fedcba9876543210fedcba9876543210 \
     2>/dev/null || rc=$?
 [ "$rc" -eq 1 ] || fail "host revoke of an unknown host: exit $rc"
 
 # --- still up, no token in the log, clean exit ---
-alive
+collectord_alive
 [ "$(curl -sS --cacert "$CA" "$URL/healthz")" = '{"status":"ok"}' ] ||
     fail "healthz without a client certificate"
 for t in "$t1" "$t2" "$t3"; do
-	grep -qF -- "$t" "$T/d.log" && fail "a token is in the log"
+	grep -qF -- "$t" "$COLLECTORD_LOG" && fail "a token is in the log"
 done
-kill -TERM "$dpid"
-rc=0
-wait "$dpid" || rc=$?
-[ "$rc" -eq 0 ] || fail "isms-collectord exited $rc on SIGTERM: $(tail -5 "$T/d.log")"
+collectord_stop
 exit 0

@@ -13,58 +13,15 @@
 set -eu
 . "$top_srcdir/tests/regress/lib.sh"
 . "$top_srcdir/tests/regress/lib-daemon.sh"
-D="$top_builddir/isms-collectord"
-[ -x "$D" ] || fail "$D not built"
+. "$top_srcdir/tests/regress/lib-collectord.sh"
 [ -x "$top_builddir/ismsctl-enroll" ] || fail "ismsctl-enroll not built"
-for t in openssl jq sqlite3; do
-	command -v "$t" >/dev/null || fail "$t not installed (tools/deps.sh)"
-done
-
+collectord_need openssl jq sqlite3
 T=$DAEMON_TMP
-if [ "$(id -u)" -eq 0 ]; then
-	user=nobody
-	chmod 711 "$T"		# the user reaches its store below
-else
-	user=$(id -un)
-fi
-STATE=$T/state
-DB=$STATE/store/collector.db
-
-# --- the collector, on a free port (as collectord-enroll.sh) ---
-conf() {	# port
-	cat >"$T/c.yaml" <<EOF
-listen: "127.0.0.1:$1"
-state_dir: $STATE
-user: $user
-EOF
-}
-n=0
-while :; do
-	n=$((n + 1))
-	[ "$n" -le 20 ] || fail "no free port found"
-	port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-	[ -z "$(ss -Htln "sport = :$port" 2>/dev/null)" ] || continue
-	conf "$port"
-	: >"$T/d.log"
-	"$D" -d -v -f "$T/c.yaml" >>"$T/d.log" 2>&1 &
-	dpid=$!
-	track_pid "$dpid"
-	i=0
-	while ! grep -q 'ready' "$T/d.log"; do
-		kill -0 "$dpid" 2>/dev/null || break
-		i=$((i + 1))
-		[ "$i" -le 100 ] || fail "isms-collectord did not start: $(cat "$T/d.log")"
-		sleep 0.1
-	done
-	grep -q 'ready' "$T/d.log" && break
-	grep -q 'Address already in use' "$T/d.log" ||
-	    fail "isms-collectord exited: $(cat "$T/d.log")"
-done
-URL=https://127.0.0.1:$port
-CA=$STATE/ca.pem
-token() {	# [token create args]: a new token
-	"$D" -f "$T/c.yaml" token create "$@" 2>/dev/null
-}
+DB=$COLLECTORD_DB
+CA=$COLLECTORD_CA
+collectord_start
+URL=$COLLECTORD_URL
+port=$COLLECTORD_PORT
 uses_left() {	# TOKEN
 	_h=$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)
 	sqlite3 "$DB" "SELECT uses_left FROM tokens WHERE hash = '$_h'"
@@ -104,7 +61,7 @@ enroll() {
 	    fail "enroll $*: exit $_rc, expected $_want: $(cat "$T/last")"
 }
 
-t1=$(token --uses 1)
+t1=$(collectord_token --uses 1)
 [ "${#t1}" -eq 43 ] || fail "token create printed '$t1'"
 
 # --- usage ---
@@ -154,7 +111,7 @@ cmp -s "$P/agent.key" "$T/key1" || fail "a refused enrollment replaced the key"
 [ "$(ls "$P" | wc -l)" -eq 3 ] || fail "files left in $P: $(ls "$P")"
 
 # --- a wrong pin: refused before the token is sent ---
-t2=$(token --uses 3)
+t2=$(collectord_token --uses 3)
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -keyout "$T/evil-ca.key" -out "$T/evil-ca.pem" -days 2 \
     -subj "/CN=isms-collectord CA" 2>/dev/null
@@ -170,7 +127,7 @@ grep -q "server's own certificate" "$T/last" || fail "leaf pin: $(cat "$T/last")
 cmp -s "$P/agent.key" "$T/key1" || fail "a wrong pin replaced the key"
 
 # --- the right pin, as the collector logs it: same host, new cert ---
-logpin=$(sed -n 's/.*CA pin \([A-Za-z0-9+/=]*\).*/\1/p' "$T/d.log" | head -1)
+logpin=$(sed -n 's/.*CA pin \([A-Za-z0-9+/=]*\).*/\1/p' "$COLLECTORD_LOG" | head -1)
 [ "$logpin" = "$(pin "$CA")" ] || fail "logged pin '$logpin' is not the CA's"
 printf '%s\n' "$t2" | "$ISMSCTL" enroll --server "$URL/" --token - \
     --pin "$logpin" --config "$T/agent.yaml" --root "$ROOT" >"$T/last" 2>&1 ||
@@ -190,11 +147,8 @@ openssl verify -CAfile "$P/ca.pem" "$P/agent.pem" >/dev/null ||
 # --- the token is secret: not printed, not logged ---
 for t in "$t1" "$t2"; do
 	grep -qF -- "$t" "$T/out" && fail "a token is in ismsctl's output"
-	grep -qF -- "$t" "$T/d.log" && fail "a token is in the collector's log"
+	grep -qF -- "$t" "$COLLECTORD_LOG" && fail "a token is in the collector's log"
 done
-kill -0 "$dpid" 2>/dev/null || fail "isms-collectord died: $(cat "$T/d.log")"
-kill -TERM "$dpid"
-rc=0
-wait "$dpid" || rc=$?
-[ "$rc" -eq 0 ] || fail "isms-collectord exited $rc: $(tail -5 "$T/d.log")"
+collectord_alive
+collectord_stop
 exit 0

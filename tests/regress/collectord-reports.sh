@@ -12,74 +12,28 @@
 set -eu
 . "$top_srcdir/tests/regress/lib.sh"
 . "$top_srcdir/tests/regress/lib-daemon.sh"
-D="$top_builddir/isms-collectord"
-[ -x "$D" ] || fail "$D not built"
-for t in openssl curl jq sqlite3 gzip; do
-	command -v "$t" >/dev/null || fail "$t not installed (tools/deps.sh)"
-done
+. "$top_srcdir/tests/regress/lib-collectord.sh"
+collectord_need openssl curl jq sqlite3 gzip
 GOOD=$top_srcdir/tests/fixtures/reports/good.json
 
 T=$DAEMON_TMP
-if [ "$(id -u)" -eq 0 ]; then
-	user=nobody
-	chmod 711 "$T"		# the user reaches its store below
-else
-	user=$(id -un)
-fi
-STATE=$T/state
-DB=$STATE/store/collector.db
+DB=$COLLECTORD_DB
+CA=$COLLECTORD_CA
 HID=0123456789abcdef0123456789abcdef
 OTHER=fedcba9876543210fedcba9876543210
 
 # --- start on a free port ---
-n=0
-while :; do
-	n=$((n + 1))
-	[ "$n" -le 20 ] || fail "no free port found"
-	port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-	[ -z "$(ss -Htln "sport = :$port" 2>/dev/null)" ] || continue
-	cat >"$T/c.yaml" <<EOC
-listen: "127.0.0.1:$port"
-state_dir: $STATE
-user: $user
-limits:
-  max_body: 256k
-EOC
-	: >"$T/d.log"
-	"$D" -d -v -f "$T/c.yaml" >>"$T/d.log" 2>&1 &
-	dpid=$!
-	track_pid "$dpid"
-	i=0
-	while ! grep -q 'ready' "$T/d.log"; do
-		kill -0 "$dpid" 2>/dev/null || break
-		i=$((i + 1))
-		[ "$i" -le 100 ] || fail "isms-collectord did not start: $(cat "$T/d.log")"
-		sleep 0.1
-	done
-	grep -q 'ready' "$T/d.log" && break
-	grep -q 'Address already in use' "$T/d.log" ||
-	    fail "isms-collectord exited: $(cat "$T/d.log")"
-done
-URL=https://127.0.0.1:$port
-CA=$STATE/ca.pem
-alive() {
-	kill -0 "$dpid" 2>/dev/null || fail "isms-collectord died: $(cat "$T/d.log")"
-}
+COLLECTORD_EXTRA='limits:
+  max_body: 256k'
+collectord_start
+URL=$COLLECTORD_URL
 q() {
 	sqlite3 "$DB" "$1"
 }
 
 # --- enroll HID with a key made here ---
-tok=$("$D" -f "$T/c.yaml" token create 2>/dev/null)
-openssl ecparam -name prime256v1 -genkey -noout -out "$T/a.key"
-openssl req -new -key "$T/a.key" -subj "/CN=laptop-1" -out "$T/a.csr"
-jq -n --arg t "$tok" --rawfile c "$T/a.csr" --arg h "$HID" \
-    '{token: $t, csr: $c, host_id: $h, hostname: "laptop-1"}' >"$T/en.json"
-code=$(curl -sS -o "$T/resp" -w '%{http_code}' --cacert "$CA" \
-    -H 'Content-Type: application/json' --data-binary @"$T/en.json" \
-    "$URL/api/v1/enroll")
-[ "$code" = 200 ] || fail "enroll: $code $(cat "$T/resp")"
-jq -r .certificate "$T/resp" >"$T/a.pem"
+tok=$(collectord_token)
+collectord_enroll a "$HID" "$tok" laptop-1
 
 # report NAME ID AGE [jq filter]: $T/NAME.json from the fixture, for
 # HID, generated AGE seconds ago, and $T/NAME.gz.
@@ -92,11 +46,7 @@ report() {
 }
 # post FILE [curl args]: the status code; the answer in $T/resp.
 post() {
-	_f=$1
-	shift
-	curl -sS -o "$T/resp" -w '%{http_code}' --cacert "$CA" \
-	    -H 'Content-Type: application/json' "$@" --data-binary @"$_f" \
-	    "$URL/api/v1/reports" 2>"$T/curl.err" || echo "curl-failed"
+	collectord_post /api/v1/reports "$@"
 }
 # postc FILE [curl args]: post with the client certificate.
 postc() {
@@ -225,12 +175,9 @@ code=$(curl -sS -o "$T/resp" -w '%{http_code}' --cacert "$CA" \
     fail "a refused report wrote history"
 
 # --- still up and still taking reports; clean exit ---
-alive
+collectord_alive
 code=$(gzpost "$T/bad.gz")
 [ "$code" = 200 ] || fail "a good report after the refusals: $code $(cat "$T/resp")"
 resp '.accepted == true' "last report"
-kill -TERM "$dpid"
-rc=0
-wait "$dpid" || rc=$?
-[ "$rc" -eq 0 ] || fail "isms-collectord exited $rc on SIGTERM: $(tail -5 "$T/d.log")"
+collectord_stop
 exit 0

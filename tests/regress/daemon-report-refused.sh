@@ -8,12 +8,8 @@ set -eu
 . "$top_srcdir/tests/regress/lib.sh"
 . "$top_srcdir/tests/regress/lib-daemon.sh"
 . "$top_srcdir/tests/regress/lib-agentd.sh"
+. "$top_srcdir/tests/regress/lib-collectord.sh"
 agentd_need_root
-
-store_sql() {
-	sqlite3 "$AGENTD_STORE" "$1" || fail "sqlite3: $1"
-	chown -R nobody "$(dirname "$AGENTD_STORE")"
-}
 agentd_fixture session-tmout
 P=$ROOT/pki
 make_test_pki "$P"
@@ -46,8 +42,8 @@ until grep -q 'rejected by the collector (HTTP 422' "$AGENTD_ERR"; do
 	[ "$i" -le 50 ] || fail "rejection not logged: $(tail "$AGENTD_ERR")"
 	sleep 0.1
 done
-[ "$(store_sql "SELECT attempts = 1 AND next_at >= strftime('%s','now') + 3500
-    FROM outbox")" = 1 ] || fail "outbox after 422: $(store_sql 'SELECT * FROM outbox')"
+[ "$(agentd_sql "SELECT attempts = 1 AND next_at >= strftime('%s','now') + 3500
+    FROM outbox")" = 1 ] || fail "outbox after 422: $(agentd_sql 'SELECT * FROM outbox')"
 agentd_run				# a second report queued behind it
 sleep 1
 count_lines "$coll_LOG" 1 "the refused report blocks the queue"
@@ -56,7 +52,7 @@ agentd_expect '.outbox == 2'
 # Restarted: the queue is kept; a 200 without accepted deletes nothing.
 agentd_stop
 stop_receiver coll
-store_sql "UPDATE outbox SET next_at = 0"
+agentd_sql "UPDATE outbox SET next_at = 0"
 : >"$coll_LOG"
 start_http_receiver coll --port "$coll_PORT" --cert "$P/server.pem" \
     --key "$P/server.key" --client-ca "$P/ca.pem"

@@ -12,63 +12,20 @@ set -eu
 . "$top_srcdir/tests/regress/lib-daemon.sh"
 . "$top_srcdir/tests/regress/lib-agentd.sh"
 agentd_need_root
-C="$top_builddir/isms-collectord"
-[ -x "$C" ] || fail "$C not built"
-for t in openssl jq sqlite3; do
-	command -v "$t" >/dev/null || fail "$t not installed (tools/deps.sh)"
-done
-
+COLLECTORD_STATE=$DAEMON_TMP/cstate	# state/ is the agent's
+. "$top_srcdir/tests/regress/lib-collectord.sh"
+collectord_need openssl jq sqlite3
 T=$DAEMON_TMP
-chmod 711 "$T"			# nobody reaches the collector's state
-STATE=$T/cstate
-CDB=$STATE/store/collector.db
+STATE=$COLLECTORD_STATE
+CDB=$COLLECTORD_DB
 CHECK=session.idle_timeout
 
-# collector_start PORT: isms-collectord on 127.0.0.1:PORT; 1 if in use.
-collector_start() {
-	cat >"$T/c.yaml" <<EOF
-listen: "127.0.0.1:$1"
-state_dir: $STATE
-user: nobody
-EOF
-	: >"$T/c.log"
-	"$C" -d -v -f "$T/c.yaml" >>"$T/c.log" 2>&1 &
-	CPID=$!
-	track_pid "$CPID"
-	_i=0
-	while ! grep -q 'ready' "$T/c.log"; do
-		if ! kill -0 "$CPID" 2>/dev/null; then
-			grep -q 'Address already in use' "$T/c.log" && return 1
-			fail "isms-collectord exited: $(cat "$T/c.log")"
-		fi
-		_i=$((_i + 1))
-		[ "$_i" -le 100 ] || fail "isms-collectord did not start: $(cat "$T/c.log")"
-		sleep 0.1
-	done
-}
-collector_stop() {
-	kill -TERM "$CPID"
-	_rc=0
-	wait "$CPID" || _rc=$?
-	[ "$_rc" -eq 0 ] || fail "isms-collectord exited $_rc: $(tail -5 "$T/c.log")"
-}
 cq() {
 	sqlite3 "$CDB" "$1" || fail "sqlite3 collector: $1"
 }
-store_sql() {
-	sqlite3 "$AGENTD_STORE" "$1" || fail "sqlite3: $1"
-	chown -R nobody "$(dirname "$AGENTD_STORE")"
-}
-
-n=0
-while :; do
-	n=$((n + 1))
-	[ "$n" -le 20 ] || fail "no free port found"
-	port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-	[ -z "$(ss -Htln "sport = :$port" 2>/dev/null)" ] || continue
-	collector_start "$port" && break
-done
-URL=https://127.0.0.1:$port
+collectord_start
+port=$COLLECTORD_PORT
+URL=$COLLECTORD_URL
 
 # --- the host: a fixture with a machine-id, enrolled under its root ---
 agentd_fixture session-tmout
@@ -89,7 +46,7 @@ collector:
   key: /pki/agent.key
 EOF
 } >"$AGENTD_CONF"
-tok=$("$C" -f "$T/c.yaml" token create 2>/dev/null)
+tok=$(collectord_token)
 "$ISMSCTL" enroll --server "$URL" --token "$tok" --ca "$STATE/ca.pem" \
     --config "$AGENTD_CONF" --root "$ROOT" >"$T/enroll.out" 2>&1 ||
     fail "enroll: $(cat "$T/enroll.out")"
@@ -118,7 +75,7 @@ printf '%s\n' "$ismsctl_text" | grep -q '^report outbox (pending): 0$' ||
     fail "status text: $ismsctl_text"
 
 # --- collector down: three runs, one a drift, wait in the outbox ---
-collector_stop
+collectord_stop
 agentd_run
 sed -i 's/^TMOUT=600$/TMOUT=3600/' "$ROOT/etc/profile.d/tmout.sh"
 agentd_run
@@ -127,20 +84,20 @@ agentd_wait '.outbox == 3' 5 || fail "3 reports not queued: $(agentd_status | jq
 "$ISMSCTL" status --socket "$AGENTD_SOCK" | grep -q '^report outbox (pending): 3$' ||
     fail "status text does not show 3 queued"
 i=0
-until [ "$(store_sql "SELECT count(*) FROM outbox WHERE attempts > 0 AND
+until [ "$(agentd_sql "SELECT count(*) FROM outbox WHERE attempts > 0 AND
     last_error IS NOT NULL")" -ge 1 ]; do
 	i=$((i + 1))
 	[ "$i" -le 50 ] ||
-	    fail "no failed upload recorded: $(store_sql 'SELECT * FROM outbox')"
+	    fail "no failed upload recorded: $(agentd_sql 'SELECT * FROM outbox')"
 	sleep 0.1
 done
 
 # --- restarted while they wait: nothing lost ---
 agentd_stop
-[ "$(store_sql "SELECT count(*) FROM outbox")" -eq 3 ] ||
+[ "$(agentd_sql "SELECT count(*) FROM outbox")" -eq 3 ] ||
     fail "outbox not kept across the restart"
-store_sql "SELECT report_id FROM outbox ORDER BY run_id" >"$T/queued"
-collector_start "$port" || fail "port $port taken while the collector was down"
+agentd_sql "SELECT report_id FROM outbox ORDER BY run_id" >"$T/queued"
+collectord_start "$port" || fail "port $port taken while the collector was down"
 agentd_start				# its first run is the fifth report
 runs=$(agentd_status | jq .runs_stored)
 [ "$runs" -eq 5 ] || fail "$runs runs stored, expected 5"
@@ -162,7 +119,7 @@ done
     check_id = '$CHECK'")" = fail ] || fail "$CHECK is not failing at the collector"
 [ "$(cq "SELECT count(*) FROM results_history WHERE host_id = '$HID' AND
     check_id = '$CHECK'")" -eq 2 ] || fail "history of $CHECK: $(cq "SELECT * FROM results_history WHERE check_id = '$CHECK'")"
-grep -q 'duplicate' "$T/c.log" && fail "a report was sent twice"
+grep -q 'duplicate' "$COLLECTORD_LOG" && fail "a report was sent twice"
 agentd_stop
-collector_stop
+collectord_stop
 exit 0
