@@ -639,49 +639,9 @@ sshdconf_get(const struct sshdconf *conf, const char *key,
 int64_t
 sshdconf_time(const char *s)
 {
-	int64_t	 total = 0, n, mult;
-	char	*end;
+	int64_t	t;
 
-	if (s == NULL || *s == '\0')
+	if (duration_parse_flags(s, &t, DURATION_SSH, INT32_MAX, NULL) == -1)
 		return (-1);
-	while (*s != '\0') {
-		if (!isdigit((unsigned char)*s))
-			return (-1);
-		errno = 0;
-		n = strtoll(s, &end, 10);
-		if (errno != 0 || n < 0)
-			return (-1);
-		switch (*end) {
-		case '\0':
-			mult = 1;
-			break;
-		case 's': case 'S':
-			mult = 1;
-			end++;
-			break;
-		case 'm': case 'M':
-			mult = 60;
-			end++;
-			break;
-		case 'h': case 'H':
-			mult = 3600;
-			end++;
-			break;
-		case 'd': case 'D':
-			mult = 86400;
-			end++;
-			break;
-		case 'w': case 'W':
-			mult = 604800;
-			end++;
-			break;
-		default:
-			return (-1);
-		}
-		if (n > (INT32_MAX - total) / mult)
-			return (-1);
-		total += n * mult;
-		s = end;
-	}
-	return (total);
+	return (t);
 }

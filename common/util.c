@@ -20,12 +20,20 @@
 
 #define READ_FILE_MAX (64 * 1024 * 1024)	/* bytes; larger host files are refused */
 
+/*
+ * Numbers with unit suffixes s, m, h, d, w, summed ("1h30m").  The
+ * flags widen it to OpenSSH's convtime(): DURATION_SSH also takes upper-
+ * case units and a unitless number (seconds) in any position ("1h30");
+ * plainly, a unitless number is allowed only alone.  Sums above max
+ * are refused.
+ */
 int
-duration_parse(const char *s, int64_t *out, char **cause)
+duration_parse_flags(const char *s, int64_t *out, int flags, int64_t max,
+    char **cause)
 {
 	const char	*p = s;
 	int64_t		 total = 0, n, mult;
-	int		 parts = 0;
+	int		 parts = 0, c;
 
 	if (s == NULL || *s == '\0') {
 		if (cause != NULL)
@@ -41,9 +49,10 @@ duration_parse(const char *s, int64_t *out, char **cause)
 				goto bad;
 			n = n * 10 + (*p++ - '0');
 		}
-		switch (*p) {
+		c = (flags & DURATION_SSH) ? tolower((unsigned char)*p) : *p;
+		switch (c) {
 		case '\0':
-			if (parts != 0)
+			if (parts != 0 && !(flags & DURATION_SSH))
 				goto bad;
 			mult = 1;
 			break;
@@ -55,7 +64,7 @@ duration_parse(const char *s, int64_t *out, char **cause)
 		default:
 			goto bad;
 		}
-		if (n > (INT64_MAX - total) / mult)
+		if (n > (max - total) / mult)
 			goto bad;
 		total += n * mult;
 		parts++;
@@ -67,6 +76,12 @@ bad:
 		xasprintf(cause, "invalid duration \"%s\" (use a number with "
 		    "s, m, h or d, e.g. 15m)", s);
 	return (-1);
+}
+
+int
+duration_parse(const char *s, int64_t *out, char **cause)
+{
+	return (duration_parse_flags(s, out, 0, INT64_MAX, cause));
 }
 
 char *

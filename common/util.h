@@ -14,6 +14,9 @@
 
 /* Durations: "90", "90s", "15m", "26h", "7d"; also "1h30m". */
 int	 duration_parse(const char *, int64_t *, char **cause);
+#define DURATION_SSH	0x1	/* OpenSSH convtime(): "1H30", any case */
+int	 duration_parse_flags(const char *, int64_t *, int flags, int64_t max,
+	    char **cause);
 /* Render seconds as the shortest exact duration: 900 -> "15m". */
 char	*duration_format(int64_t);
 

@@ -37,6 +37,16 @@ test_duration_parse(void **state)
 	assert_int_equal(duration_parse("15x", &v, NULL), -1);
 	assert_int_equal(duration_parse("-5m", &v, NULL), -1);
 	assert_int_equal(duration_parse("1h30", &v, NULL), -1);
+	assert_int_equal(duration_parse("15M", &v, NULL), -1);
+	/* OpenSSH's convtime(): any case, unitless seconds anywhere. */
+	assert_int_equal(duration_parse_flags("1H30", &v, DURATION_SSH,
+	    INT32_MAX, NULL), 0);
+	assert_int_equal(v, 3630);
+	assert_int_equal(duration_parse_flags("3000000000", &v, DURATION_SSH,
+	    INT32_MAX, NULL), -1);
+	assert_int_equal(duration_parse_flags("2w", &v, DURATION_SSH,
+	    INT32_MAX, NULL), 0);
+	assert_int_equal(v, 1209600);
 	assert_int_equal(duration_parse("99999999999999999999d", &v, &cause),
 	    -1);
 	assert_non_null(strstr(cause, "invalid duration"));
