@@ -301,14 +301,22 @@ parent_send_cas(struct parent *p)
 	}
 }
 
+/* The fixed start of a facts message: {"name":"NAME","facts": */
+static const char *
+worker_prefix(const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "{\"name\":\"%s\",\"facts\":", name);
+	return (buf);
+}
+
 /* Worker side: run the collectors from index "from" and report each. */
 static void __attribute__((noreturn))
 worker_main(struct parent *p, int fd, size_t from, time_t now)
 {
 	struct collector_ctx	 ctx;
-	json_t			*facts, *msg;
-	char			*s;
-	size_t			 i;
+	json_t			*facts;
+	char			*s, *body, prefix[128];
+	size_t			 i, len;
 
 	proc_lower_priority();
 	memset(&ctx, 0, sizeof ctx);
@@ -319,12 +327,20 @@ worker_main(struct parent *p, int fd, size_t from, time_t now)
 	ctx.nbackup_targets = p->conf->nbackup_targets;
 	for (i = from; collectors[i] != NULL; i++) {
 		facts = collector_run_one(collectors[i], &ctx);
-		msg = json_pack("{s:s,s:o}", "name", collectors[i]->name,
-		    "facts", facts);
-		s = json_dumps(msg, JSON_COMPACT);
-		json_decref(msg);
-		if (s == NULL || ipc_write_blocking(fd, IMSG_FACTS, s,
-		    strlen(s)) == -1)
+		/*
+		 * Written as {"name":"NAME","facts":{...}} with the name
+		 * first, so the parent can check it without parsing the
+		 * facts; the engine parses (and checks) all of it.
+		 */
+		if ((body = json_dumps(facts, JSON_COMPACT)) == NULL)
+			_exit(1);
+		json_decref(facts);
+		xasprintf(&s, "%s%s", worker_prefix(collectors[i]->name,
+		    prefix, sizeof prefix), body);
+		free(body);
+		len = strlen(s);
+		s[len] = '}';	/* the NUL is not sent */
+		if (ipc_write_blocking(fd, IMSG_FACTS, s, len + 1) == -1)
 			_exit(1);
 		free(s);
 	}
@@ -410,18 +426,19 @@ parent_dispatch_worker(struct ipc *ipc, uint32_t type, const char *data,
 	struct parent		*p = arg;
 	const struct collector	*c = collectors[p->next_collector];
 	struct timeval		 tv = { p->conf->collector_timeout_s, 0 };
-	json_t			*j;
-	const char		*name;
+	char			 prefix[128];
 
 	switch (type) {
 	case IMSG_FACTS:
-		j = ipc_json(ipc, type, data, len);
-		name = json_string_value(json_object_get(j, "name"));
-		if (c == NULL || name == NULL || strcmp(name, c->name) != 0 ||
-		    !json_is_object(json_object_get(j, "facts")))
+		/* The name is checked here; the facts by the engine. */
+		if (c == NULL)
+			fatalx("%s: facts after the last collector", __func__);
+		worker_prefix(c->name, prefix, sizeof prefix);
+		if (len < strlen(prefix) + 3 || strncmp(data, prefix,
+		    strlen(prefix)) != 0 || data[strlen(prefix)] != '{' ||
+		    data[len - 1] != '}')
 			fatalx("%s: unexpected facts from the collector "
 			    "worker", __func__);
-		json_decref(j);
 		ipc_send(p->engine, IMSG_FACTS, data, len);
 		p->next_collector++;
 		evtimer_add(p->worker_timer, &tv);
