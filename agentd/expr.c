@@ -943,7 +943,7 @@ arith(const char *op, json_t *a, json_t *b)
 		break;
 	}
 	if (json_is_integer(a) && json_is_integer(b) && *op != '/' &&
-	    r == floor(r) && fabs(r) < 9e15)
+	    fabs(r) < 9e15 && r == (double)(json_int_t)r)
 		return (val_ok(json_integer((json_int_t)r)));
 	return (val_ok(json_real(r)));
 }

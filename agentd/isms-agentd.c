@@ -8,8 +8,9 @@
  * its two children, and it runs the collectors when the engine asks.
  * It has no network and no database.
  *
- * The children are fresh execs of this binary ("-P engine", "-P net")
- * that confine themselves (chroot, unprivileged user) before reading
+ * The children are binaries of their own in $(pkglibexecdir),
+ * isms-agentd-engine and isms-agentd-net, each linked with only the
+ * libraries it uses; they confine themselves (chroot, unprivileged user) before reading
  * anything from their peers:
  *
  *   engine (_isms, chroot store dir) --- parent (root) --- net (_isms)
@@ -69,7 +70,8 @@ struct parent {
 	const char		*root;		/* -r: host files under root */
 	int			 foreground;
 	int			 verbose;
-	char			 self[4096];	/* our binary, for re-exec */
+	char			 self[4096];	/* our binary */
+	char			 engine_path[4096]; /* isms-agentd-engine */
 	char			 net_path[4096]; /* isms-agentd-net */
 	struct policy		*policy;
 	struct agent_conf	*conf;
@@ -863,80 +865,42 @@ parent_spawn(struct parent *p)
 	args[n++] = (char *)"-F";
 	args[n++] = fac;
 	args[n] = NULL;
-	p->engine_pid = proc_spawn(p->self, "engine", args, &fd, -1);
+	p->engine_pid = proc_spawn(p->engine_path, "engine", args, &fd, -1);
 	p->engine = ipc_new(p->base, fd, "engine", parent_dispatch_engine,
 	    NULL, p);
 }
 
 /*
- * The net process's binary: beside ours when it is there (a build
- * tree), else the installed one.
+ * A child's binary: beside ours when it is there (a build tree), else
+ * the installed one.
  */
 static void
-parent_net_path(struct parent *p)
+parent_child_path(struct parent *p, const char *name, char *path,
+    size_t len)
 {
 	char	*copy;
 
 	copy = xstrdup(p->self);
-	snprintf(p->net_path, sizeof p->net_path, "%s/isms-agentd-net",
-	    dirname(copy));
+	snprintf(path, len, "%s/%s", dirname(copy), name);
 	free(copy);
-	if (access(p->net_path, X_OK) == 0)
+	if (access(path, X_OK) == 0)
 		return;
-	strlcpy(p->net_path, PKGLIBEXECDIR "/isms-agentd-net",
-	    sizeof p->net_path);
-	if (access(p->net_path, X_OK) == -1)
-		fatal("%s", p->net_path);
-}
-
-/* Children: -P engine with its own flags. */
-static void __attribute__((noreturn))
-child_main(const char *name, int argc, char **argv)
-{
-	struct engine_args	 ea;
-	int			 ch;
-
-	memset(&ea, 0, sizeof ea);
-	ea.syslog_ident = "isms-agentd";
-	ea.syslog_facility = LOG_DAEMON;
-	optind = 1;
-	while ((ch = getopt(argc, argv, "dvP:u:S:C:G:I:F:")) != -1) {
-		switch (ch) {
-		case 'd': ea.foreground = 1; break;
-		case 'v': ea.verbose = 1; break;
-		case 'P': break;
-		case 'u': ea.user = optarg; break;
-		case 'S': ea.store = optarg; break;
-		case 'C': ea.control = optarg; break;
-		case 'G': ea.group = optarg; break;
-		case 'I': ea.syslog_ident = optarg; break;
-		case 'F': ea.syslog_facility = atoi(optarg); break;
-		default:
-			fatalx("bad child arguments");
-		}
-	}
-	if (ea.user == NULL)
-		fatalx("child %s started without -u", name);
-	if (strcmp(name, "engine") == 0) {
-		if (ea.store == NULL || ea.control == NULL)
-			fatalx("engine started without -S and -C");
-		engine_main(&ea);
-	}
-	fatalx("unknown process %s", name);
+	snprintf(path, len, "%s/%s", PKGLIBEXECDIR, name);
+	if (access(path, X_OK) == -1)
+		fatal("%s", path);
 }
 
 int
 main(int argc, char **argv)
 {
 	struct parent	 p;
-	const char	*child = NULL;
 	ssize_t		 n;
 	int		 ch, check_only = 0;
 
 	memset(&p, 0, sizeof p);
 	p.conf_path = SYSCONFDIR "/isms-agent/agent.yaml";
 	p.root = "";
-	while ((ch = getopt(argc, argv, "df:nr:vP:u:S:C:G:I:F:")) != -1) {
+	while ((ch = getopt(argc, argv, "df:nr:v")) != -1) {
 		switch (ch) {
 		case 'd':
 			p.foreground = 1;
@@ -953,19 +917,10 @@ main(int argc, char **argv)
 		case 'v':
 			p.verbose = 1;
 			break;
-		case 'P':
-			child = optarg;
-			break;
-		case 'u': case 'S': case 'C': case 'G': case 'I': case 'F':
-			if (child == NULL)
-				usage();
-			break;
 		default:
 			usage();
 		}
 	}
-	if (child != NULL)
-		child_main(child, argc, argv);
 	if (optind != argc)
 		usage();
 
@@ -991,7 +946,10 @@ main(int argc, char **argv)
 	if ((n = readlink("/proc/self/exe", p.self, sizeof p.self - 1)) == -1)
 		fatal("readlink /proc/self/exe");
 	p.self[n] = '\0';
-	parent_net_path(&p);
+	parent_child_path(&p, "isms-agentd-engine", p.engine_path,
+	    sizeof p.engine_path);
+	parent_child_path(&p, "isms-agentd-net", p.net_path,
+	    sizeof p.net_path);
 	parent_dirs(&p);
 	if (geteuid() != 0)
 		log_warnx("not running as root: no chroot and no separate "

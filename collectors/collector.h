@@ -37,6 +37,8 @@
 
 #include <jansson.h>
 
+#include "compat.h"
+
 /* A backup target from agent.yaml (backup.targets). */
 struct backup_target {
 	char		*name;

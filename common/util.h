@@ -8,9 +8,12 @@
 #define UTIL_H
 
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+#include "compat.h"
 
 /* Durations: "90", "90s", "15m", "26h", "7d"; also "1h30m". */
 int	 duration_parse(const char *, int64_t *, char **cause);

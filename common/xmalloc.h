@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "compat.h"
+
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);

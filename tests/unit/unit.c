@@ -5,6 +5,7 @@
  */
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -156,7 +157,7 @@ char	*unit_tmproot;
 int
 unit_setup_tmproot(void **state)
 {
-	unit_tmproot = unit_tmpdir(getprogname());
+	unit_tmproot = unit_tmpdir(program_invocation_short_name);
 	return (0);
 }
 
