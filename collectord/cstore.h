@@ -251,6 +251,16 @@ struct cstore_ops {
 	 */
 	int		 (*controls)(struct cstore *, struct cstore_control **,
 			    size_t *, char **cause);
+	/*
+	 * Renewal in one transaction: if old_serial is a certificate of
+	 * host_id in force, revokes the host's certificates in force and
+	 * records serial (not_after) as its certificate.  -1 with *cause on
+	 * a store error, else the enum cstore_cert_state that old_serial
+	 * had (CSTORE_CERT_VALID: renewed).
+	 */
+	int		 (*renew)(struct cstore *, const char *host_id,
+			    const char *old_serial, const char *serial,
+			    time_t not_after, time_t now, char **cause);
 };
 
 /* A backend's handle begins with its operations. */

@@ -1049,6 +1049,9 @@ cstore_sqlite_controls(struct cstore *cs, struct cstore_control **out,
 	return (0);
 }
 
+static int	cstore_sqlite_renew(struct cstore *, const char *,
+		    const char *, const char *, time_t, time_t, char **);
+
 static const struct cstore_ops cstore_sqlite_ops = {
 	.name = "sqlite",
 	.close = cstore_sqlite_close,
@@ -1068,7 +1071,8 @@ static const struct cstore_ops cstore_sqlite_ops = {
 	.host_counts = cstore_sqlite_host_counts,
 	.results_as_of = cstore_sqlite_results_as_of,
 	.drift = cstore_sqlite_drift,
-	.controls = cstore_sqlite_controls
+	.controls = cstore_sqlite_controls,
+	.renew = cstore_sqlite_renew
 };
 
 /* PRAGMA user_version, or -1 with *cause. */
@@ -1215,4 +1219,53 @@ cstore_controls_free(struct cstore_control *c, size_t n)
 	for (i = 0; i < n; i++)
 		free(c[i].control);
 	free(c);
+}
+
+static int
+cstore_sqlite_renew(struct cstore *cs, const char *host_id,
+    const char *old_serial, const char *serial, time_t not_after, time_t now,
+    char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	sqlite3_stmt		*st;
+	int			 rc, state;
+
+	/* IMMEDIATE: no revocation between the check and the new row. */
+	if (cstore_sqlite_exec(s, "BEGIN IMMEDIATE", cause) == -1)
+		return (-1);
+	if ((st = cstore_sqlite_prepare(s, "SELECT revoked_at IS NOT NULL "
+	    "FROM certs WHERE serial = ? AND host_id = ?", cause)) == NULL)
+		goto fail;
+	sqlite3_bind_text(st, 1, old_serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, host_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		state = CSTORE_CERT_UNKNOWN;
+	else if (rc == SQLITE_ROW)
+		state = sqlite3_column_int(st, 0) ? CSTORE_CERT_REVOKED :
+		    CSTORE_CERT_VALID;
+	else {
+		cstore_sqlite_cause(s, cause, "look up certificate");
+		sqlite3_finalize(st);
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	if (state != CSTORE_CERT_VALID) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return (state);
+	}
+	if (cstore_sqlite_run(s, cause, "UPDATE certs SET revoked_at = ? "
+	    "WHERE host_id = ? AND revoked_at IS NULL", "is", (int64_t)now,
+	    host_id) == -1 ||
+	    cstore_sqlite_run(s, cause, "UPDATE hosts SET cert_serial = ? "
+	    "WHERE host_id = ?", "ss", serial, host_id) == -1 ||
+	    cstore_sqlite_run(s, cause, "INSERT INTO certs (serial, host_id, "
+	    "not_after) VALUES (?, ?, ?)", "ssi", serial, host_id,
+	    (int64_t)not_after) == -1 ||
+	    cstore_sqlite_exec(s, "COMMIT", cause) == -1)
+		goto fail;
+	return (CSTORE_CERT_VALID);
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return (-1);
 }

@@ -2,7 +2,8 @@
  * Copyright (c) 2026 The isms-agent authors. ISC licence, see LICENSE.
  *
  * The collector's HTTPS server: one evhttp on bufferevent_openssl, its
- * limits, the routing, JSON errors and the enrollment endpoint.
+ * limits, the routing, JSON errors and the enrollment and renewal
+ * endpoints.
  *
  * TLS.  TLS 1.2 is the minimum; 1.3 is chosen whenever the client
  * offers it (OpenSSL's default order).  TLS 1.2 suites are ECDHE with
@@ -540,6 +541,109 @@ http_client_host(struct http_server *srv, struct evhttp_request *req,
 	return (host_id);
 }
 
+/*
+ * POST /api/v1/renew: {"csr"} in over mTLS, the same answer as
+ * enrollment.  The host is the verified client certificate's; the new
+ * certificate is recorded and the presented one revoked in one
+ * transaction, which also checks that the presented one is still in
+ * force (a keep-alive connection outlives a revocation).  The old
+ * certificate works until then and is refused at the next handshake.
+ */
+static void
+http_renew(struct http_server *srv, struct evhttp_request *req)
+{
+	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+	json_error_t	 je;
+	json_t		*j = NULL;
+	SSL		*ssl;
+	X509		*peer_cert;
+	const char	*why, *csr;
+	char		*host_id, *old = NULL, *cert = NULL, *serial = NULL;
+	char		*cause = NULL, na[RFC3339_LEN], ra[RFC3339_LEN];
+	char		 peer[128];
+	size_t		 len;
+	time_t		 now, not_after;
+	int		 state;
+
+	if ((host_id = http_client_host(srv, req, &why)) == NULL) {
+		log_info("renewal from %s refused: %s",
+		    http_peer(req, peer, sizeof peer), why);
+		http_error(req, 401, "unauthorized", "%s", why);
+		goto out;
+	}
+	if ((ssl = http_ssl_of(req)) == NULL ||
+	    (peer_cert = SSL_get1_peer_certificate(ssl)) == NULL) {
+		http_error(req, 401, "unauthorized", "a client certificate "
+		    "from enrollment is required");
+		goto out;
+	}
+	old = pki_cert_serial_hex(peer_cert);
+	X509_free(peer_cert);
+
+	if ((len = evbuffer_get_length(in)) == 0) {
+		http_error(req, 400, "malformed", "empty body: a JSON object "
+		    "with csr is expected");
+		goto out;
+	}
+	j = json_loadb((const char *)evbuffer_pullup(in, -1), len,
+	    JSON_REJECT_DUPLICATES, &je);
+	if (j == NULL) {
+		http_error(req, 400, "malformed", "%s at line %d column %d",
+		    je.text, je.line, je.column);
+		goto out;
+	}
+	if (!json_is_object(j)) {
+		http_error(req, 422, "schema", "/: a JSON object is expected");
+		goto out;
+	}
+	if ((csr = http_str(j, "csr")) == NULL) {
+		http_error(req, 422, "schema", "/csr: a string is required");
+		goto out;
+	}
+	now = time(NULL);
+	if ((cert = pki_sign_csr(srv->ca, csr, host_id, srv->cert_days,
+	    &serial, &not_after, &cause)) == NULL) {
+		log_info("renewal of host %s (certificate %s) refused: %s",
+		    host_id, old, cause);
+		http_error(req, 422, "schema", "/csr: %s", cause);
+		goto out;
+	}
+	state = srv->store->ops->renew(srv->store, host_id, old, serial,
+	    not_after, now, &cause);
+	if (state == -1) {
+		log_warnx("renewal of host %s: %s", host_id, cause);
+		http_error(req, 500, "internal", "the collector's store "
+		    "failed");
+		goto out;
+	}
+	if (state != CSTORE_CERT_VALID) {
+		log_info("renewal of host %s refused: certificate %s is %s",
+		    host_id, old, state == CSTORE_CERT_REVOKED ? "revoked" :
+		    "not the host's");
+		http_error(req, 403, "forbidden", "the client certificate is "
+		    "%s: enroll again with a token",
+		    state == CSTORE_CERT_REVOKED ? "revoked" : "not in force");
+		goto out;
+	}
+	log_info("host %s renewed its certificate from %s: %s replaces %s "
+	    "(revoked)", host_id, http_peer(req, peer, sizeof peer), serial,
+	    old);
+	time_format_rfc3339(not_after, na, sizeof na);
+	/* Renew when two thirds of the lifetime have passed. */
+	time_format_rfc3339(now + (not_after - now) * 2 / 3, ra, sizeof ra);
+	http_reply_json(req, 200, json_pack("{s:s,s:s,s:s,s:s}",
+	    "certificate", cert, "ca", pki_ca_pem(srv->ca), "not_after", na,
+	    "renew_after", ra));
+out:
+	evbuffer_drain(in, evbuffer_get_length(in));
+	json_decref(j);
+	free(cause);
+	free(cert);
+	free(serial);
+	free(old);
+	free(host_id);
+}
+
 /* SHA-256 (hex) of the document as compact JSON with sorted keys. */
 static void
 http_canonical_sha256(json_t *root, char hex[PKI_HASH_HEX_LEN])
@@ -777,6 +881,14 @@ http_request(struct evhttp_request *req, void *arg)
 			http_error(req, 503, "unavailable", "starting up");
 		else
 			http_enroll(srv, req);
+	} else if (strcmp(path, "/api/v1/renew") == 0) {
+		if (cmd != EVHTTP_REQ_POST)
+			http_error(req, 405, "method_not_allowed",
+			    "%s takes POST", path);
+		else if (srv->store == NULL)
+			http_error(req, 503, "unavailable", "starting up");
+		else
+			http_renew(srv, req);
 	} else if (strcmp(path, "/api/v1/reports") == 0) {
 		if (cmd != EVHTTP_REQ_POST)
 			http_error(req, 405, "method_not_allowed",
