@@ -517,6 +517,8 @@ struct enroll_opts {
 	const char	*token;		/* secret: never printed */
 	const char	*ca;		/* PEM file, or NULL */
 	const char	*pin;		/* base64 SHA-256 of the CA's SPKI */
+	int		 renew;		/* POST /api/v1/renew over mTLS */
+	int		 if_needed;	/* renew only when a third is left */
 };
 /*
  * Makes a key pair and obtains a client certificate for the host (under

@@ -28,13 +28,36 @@
  *
  * The request itself is one POST through transport.c (libcurl) on a
  * short-lived libevent loop.
+ *
+ * Renewal
+ * -------
+ * "ismsctl enroll --renew" needs no token: it posts a CSR for a new key
+ * to POST /api/v1/renew of collector.url with the current certificate
+ * (mutual TLS), verifying the collector against the stored ca.pem.  The
+ * collector revokes the old certificate when it records the new one.
+ * "--if-needed" first looks at the certificate alone and contacts
+ * nobody unless less than a third of its lifetime is left.
+ *
+ * The key and certificate cannot be replaced in one atomic step, so the
+ * order is fixed and a later run finishes what an interrupted one left:
+ * both are written (and fsynced) as KEY.new and CERT.new, then KEY.new
+ * is renamed over the key and CERT.new over the certificate, and the
+ * directory is fsynced.  Interrupted before the first rename, the old
+ * pair is intact and the .new files are removed by the next renewal;
+ * between the two renames, the key is new and CERT.new is its
+ * certificate: the next "--renew" (the daily timer, or --if-needed)
+ * renames it into place before anything else.  A key and certificate
+ * that do not match otherwise are reported, not guessed at.  A lock
+ * (flock(2) on the key's directory) keeps two renewals apart.
  */
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,6 +65,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -58,6 +82,8 @@
 #include "xmalloc.h"
 
 #define ENROLL_PATH		"/api/v1/enroll"
+#define ENROLL_RENEW_PATH	"/api/v1/renew"
+#define ENROLL_NEW_SUFFIX	".new"	/* renewal's files before rename */
 #define ENROLL_HOST_ID_LEN	32	/* machine-id(5): hex digits */
 #define ENROLL_HOST_URI		"urn:isms-agent:host:"
 #define ENROLL_PIN_LEN		32	/* bytes of a SHA-256 */
@@ -85,6 +111,7 @@ struct enroll_url {
 	char			*host;		/* without brackets */
 	char			*port;
 	char			*enroll;	/* the endpoint's URL */
+	char			*renew;		/* POST /api/v1/renew */
 };
 
 static void
@@ -93,6 +120,7 @@ enroll_url_clear(struct enroll_url *u)
 	free(u->host);
 	free(u->port);
 	free(u->enroll);
+	free(u->renew);
 }
 
 /* Splits --server; -1 with a message if it is not an https URL. */
@@ -145,6 +173,7 @@ enroll_parse_url(const char *server, struct enroll_url *u)
 		len--;
 	base = xstrndup(server, len);
 	xasprintf(&u->enroll, "%s%s", base, ENROLL_PATH);
+	xasprintf(&u->renew, "%s%s", base, ENROLL_RENEW_PATH);
 	free(base);
 	return (0);
 bad:
@@ -438,12 +467,12 @@ enroll_file_clear(struct enroll_file *f)
 
 /*
  * Writes data to a new temporary file beside path (mkstemp: O_EXCL,
- * created 0600, then given mode).  The directory is made 0755 if it is
- * missing.
+ * created 0600, then given mode; with fixed, PATH.new under the
+ * renewal's lock).  The directory is made 0755 if it is missing.
  */
 static int
-enroll_file_write(struct enroll_file *f, const char *root, const char *path,
-    const void *data, size_t len, mode_t mode)
+enroll_file_write_as(struct enroll_file *f, const char *root,
+    const char *path, const void *data, size_t len, mode_t mode, int fixed)
 {
 	char		*dir, *slash;
 	ssize_t		 n;
@@ -462,8 +491,15 @@ enroll_file_write(struct enroll_file *f, const char *root, const char *path,
 		}
 	}
 	free(dir);
-	xasprintf(&f->tmp, "%s.XXXXXX", f->path);
-	if ((fd = mkostemp(f->tmp, O_CLOEXEC)) == -1) {
+	if (fixed) {
+		xasprintf(&f->tmp, "%s%s", f->path, ENROLL_NEW_SUFFIX);
+		fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+	} else {
+		xasprintf(&f->tmp, "%s.XXXXXX", f->path);
+		fd = mkostemp(f->tmp, O_CLOEXEC);
+	}
+	if (fd == -1) {
 		fprintf(stderr, "ismsctl: cannot write %s: %s\n", f->path,
 		    strerror(errno));
 		free(f->tmp);
@@ -494,6 +530,13 @@ enroll_file_write(struct enroll_file *f, const char *root, const char *path,
 	return (0);
 }
 
+static int
+enroll_file_write(struct enroll_file *f, const char *root, const char *path,
+    const void *data, size_t len, mode_t mode)
+{
+	return (enroll_file_write_as(f, root, path, data, len, mode, 0));
+}
+
 /* Moves a written file into place. */
 static int
 enroll_file_commit(struct enroll_file *f)
@@ -511,7 +554,7 @@ enroll_file_commit(struct enroll_file *f)
 /* The private key as unencrypted PKCS#8 PEM, written to f. */
 static int
 enroll_write_key(struct enroll_file *f, const char *root, const char *path,
-    EVP_PKEY *key)
+    EVP_PKEY *key, int fixed)
 {
 	BIO	*b;
 	char	*data;
@@ -522,7 +565,7 @@ enroll_write_key(struct enroll_file *f, const char *root, const char *path,
 	    PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) != 1)
 		fatalx("%s: PEM_write_bio_PrivateKey", __func__);
 	len = BIO_get_mem_data(b, &data);
-	rc = enroll_file_write(f, root, path, data, len, 0600);
+	rc = enroll_file_write_as(f, root, path, data, len, 0600, fixed);
 	BIO_free(b);		/* secure memory: cleared on free */
 	return (rc);
 }
@@ -542,10 +585,13 @@ enroll_done(const struct transport_res *res, void *arg)
 	event_base_loopbreak(r->base);
 }
 
-/* POSTs body to url on a loop of its own; -1 if it could not start. */
+/*
+ * POSTs body to url on a loop of its own, with a client certificate if
+ * cert is not NULL; -1 if it could not start.
+ */
 static int
 enroll_post(const char *url, const char *body, const char *ca,
-    size_t ca_len, struct enroll_res *r)
+    size_t ca_len, const char *cert, const char *key, struct enroll_res *r)
 {
 	struct transport_req	 req;
 	struct transport	*t;
@@ -561,6 +607,12 @@ enroll_post(const char *url, const char *body, const char *ca,
 	req.len = strlen(body);
 	req.ca = ca;
 	req.ca_len = ca_len;
+	if (cert != NULL) {
+		req.cert = cert;
+		req.cert_len = strlen(cert);
+		req.key = key;
+		req.key_len = strlen(key);
+	}
 	if (transport_post(t, &req, enroll_done, r) == -1) {
 		transport_free(t);
 		event_base_free(r->base);
@@ -645,7 +697,7 @@ enroll_check_answer(const char *cert_pem, const char *ca_pem, EVP_PKEY *key,
 
 /*
  * Prints an error answer with the collector's JSON detail, if any; the
- * token is never echoed.
+ * token (NULL: none) is never echoed.
  */
 static void
 enroll_print_answer(const char *what, long status, const char *body,
@@ -657,15 +709,415 @@ enroll_print_answer(const char *what, long status, const char *body,
 	if (body != NULL && (j = json_loads(body, 0, NULL)) != NULL) {
 		err = json_string_value(json_object_get(j, "error"));
 		detail = json_string_value(json_object_get(j, "detail"));
-		if (detail != NULL && strstr(detail, token) != NULL)
+		if (token != NULL && detail != NULL &&
+		    strstr(detail, token) != NULL)
 			detail = NULL;
-		if (err != NULL && strstr(err, token) != NULL)
+		if (token != NULL && err != NULL && strstr(err, token) != NULL)
 			err = NULL;
 	}
 	fprintf(stderr, "ismsctl: %s (HTTP %ld%s%s)%s%s\n", what, status,
 	    err != NULL ? " " : "", err != NULL ? err : "",
 	    detail != NULL ? ": " : "", detail != NULL ? detail : "");
 	json_decref(j);
+}
+
+/* A certificate's time as seconds since the epoch; -1 if unreadable. */
+static time_t
+enroll_asn1_time(const ASN1_TIME *a)
+{
+	struct tm	tm;
+
+	memset(&tm, 0, sizeof tm);
+	if (a == NULL || ASN1_TIME_to_tm(a, &tm) != 1)
+		return (-1);
+	return (timegm(&tm));
+}
+
+/* The serial number as lowercase hex, as the collector logs it. */
+static char *
+enroll_serial(X509 *x)
+{
+	BIGNUM	*bn;
+	char	*hex, *s, *p;
+
+	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x),
+	    NULL)) == NULL || (hex = BN_bn2hex(bn)) == NULL)
+		fatalx("%s: BN_bn2hex", __func__);
+	BN_free(bn);
+	s = xstrdup(hex);
+	OPENSSL_free(hex);
+	for (p = s; *p != '\0'; p++)
+		*p = tolower((unsigned char)*p);
+	return (s);
+}
+
+/* The first PEM certificate of buf, or NULL. */
+static X509 *
+enroll_pem_x509(const char *buf)
+{
+	BIO	*b;
+	X509	*x = NULL;
+
+	if ((b = BIO_new_mem_buf(buf, -1)) != NULL)
+		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	return (x);
+}
+
+/* The PEM private key of buf, or NULL. */
+static EVP_PKEY *
+enroll_pem_key(const char *buf)
+{
+	BIO		*b;
+	EVP_PKEY	*k = NULL;
+
+	if ((b = BIO_new_mem_buf(buf, -1)) != NULL)
+		k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+	BIO_free(b);
+	return (k);
+}
+
+/* A lifetime for people: hours below two days, else days. */
+static const char *
+enroll_duration(time_t t, char *buf, size_t len)
+{
+	if (t < 2 * 86400)
+		snprintf(buf, len, "%lld hours", (long long)(t / 3600));
+	else
+		snprintf(buf, len, "%lld days", (long long)(t / 86400));
+	return (buf);
+}
+
+/* Reads a file under root as a string; -1 (message printed) if not. */
+static int
+enroll_read(const char *root, const char *path, const char *what,
+    char **buf)
+{
+	char	*cause;
+	size_t	 len;
+
+	if (root_read_file(root, path, buf, &len, &cause) == -1) {
+		fprintf(stderr, "ismsctl: %s: %s: not enrolled? Run \"ismsctl "
+		    "enroll --server URL --token T\" first\n", what, cause);
+		free(cause);
+		return (-1);
+	}
+	return (0);
+}
+
+/* fsync(2) of the directory that holds path, so renames are durable. */
+static void
+enroll_sync_dir(const char *path)
+{
+	char	*dir, *slash;
+	int	 fd;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	if ((fd = open(slash != NULL ? dir : ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) != -1) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+/*
+ * Finishes or undoes what an interrupted renewal left (see Renewal
+ * above): CERT.new for the key in place goes into place; any other
+ * .new file is removed.
+ */
+static void
+enroll_renew_recover(const char *keypath, const char *certpath)
+{
+	char		*knew, *cnew, *buf, *cause;
+	size_t		 len;
+	X509		*x = NULL;
+	EVP_PKEY	*k = NULL;
+
+	xasprintf(&knew, "%s%s", keypath, ENROLL_NEW_SUFFIX);
+	xasprintf(&cnew, "%s%s", certpath, ENROLL_NEW_SUFFIX);
+	if (root_read_file("", cnew, &buf, &len, &cause) == 0) {
+		x = enroll_pem_x509(buf);
+		free(buf);
+		if (root_read_file("", keypath, &buf, &len, &cause) == 0) {
+			k = enroll_pem_key(buf);
+			explicit_bzero(buf, len);
+			free(buf);
+		} else
+			free(cause);
+		if (x != NULL && k != NULL && X509_check_private_key(x,
+		    k) == 1 && rename(cnew, certpath) == 0) {
+			enroll_sync_dir(certpath);
+			printf("completed an interrupted renewal: %s is the "
+			    "certificate of %s\n", certpath, keypath);
+		} else if (unlink(cnew) == 0)
+			printf("removed %s, left by an interrupted renewal\n",
+			    cnew);
+		X509_free(x);
+		EVP_PKEY_free(k);
+	} else
+		free(cause);
+	if (unlink(knew) == 0)
+		printf("removed %s, left by an interrupted renewal\n", knew);
+	free(knew);
+	free(cnew);
+}
+
+/* Takes the renewal lock: flock(2) on the directory of path. */
+static int
+enroll_lock(const char *path)
+{
+	char	*dir, *slash;
+	int	 fd;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	fd = open(slash != NULL ? dir : ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+	if (fd == -1 || flock(fd, LOCK_EX) == -1) {
+		fprintf(stderr, "ismsctl: lock %s: %s\n", dir,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		fd = -1;
+	}
+	free(dir);
+	return (fd);
+}
+
+/*
+ * ismsctl enroll --renew [--if-needed] (see Renewal above); returns the
+ * exit status: 0 renewed or not due, 1 the collector refused (or the
+ * certificate has expired), 2 not enrolled or a configuration error,
+ * 3 network, TLS or file failure.
+ */
+static int
+enroll_renew(struct check_opts *o, struct enroll_opts *eo)
+{
+	struct policy		*p = NULL;
+	struct agent_conf	*conf = NULL;
+	struct enroll_url	 u;
+	struct enroll_res	 r;
+	struct enroll_file	 fkey, fcert;
+	X509			*cur = NULL;
+	EVP_PKEY		*curkey = NULL, *key = NULL;
+	json_t			*req = NULL, *ans = NULL;
+	const char		*server, *cert_pem, *not_after, *renew_after;
+	char			*cert = NULL, *keypem = NULL, *ca = NULL;
+	char			*keypath = NULL, *certpath = NULL;
+	char			*host_id = NULL, *csr = NULL, *body = NULL;
+	char			*cause = NULL, *serial = NULL, *newserial = NULL;
+	char			 na[RFC3339_LEN], due[RFC3339_LEN], d1[32];
+	time_t			 nb_t, na_t, life, left;
+	int			 lock = -1, rc = EXIT_USAGE;
+
+	memset(&u, 0, sizeof u);
+	memset(&r, 0, sizeof r);
+	memset(&fkey, 0, sizeof fkey);
+	memset(&fcert, 0, sizeof fcert);
+	if (eo->token != NULL || eo->ca != NULL || eo->pin != NULL) {
+		fprintf(stderr, "ismsctl: --renew takes no --token, --ca or "
+		    "--pin: it uses the enrolled certificate and ca.pem\n");
+		goto out;
+	}
+	if (check_load(o, &p, &conf) == -1)
+		goto out;
+	if ((server = eo->server) == NULL &&
+	    (server = conf->collector_url) == NULL) {
+		fprintf(stderr, "ismsctl: --renew: no collector.url in %s "
+		    "and no --server\n", conf->file != NULL ? conf->file :
+		    "the configuration");
+		goto out;
+	}
+	if (enroll_parse_url(server, &u) == -1)
+		goto out;
+	keypath = root_path(o->root, conf->collector_key);
+	certpath = root_path(o->root, conf->collector_cert);
+	if ((lock = enroll_lock(keypath)) == -1) {
+		rc = EXIT_INTERNAL;
+		goto out;
+	}
+	enroll_renew_recover(keypath, certpath);
+
+	if (enroll_read(o->root, conf->collector_cert, "certificate",
+	    &cert) == -1 || enroll_read(o->root, conf->collector_key, "key",
+	    &keypem) == -1 || enroll_read(o->root, conf->collector_ca,
+	    "collector CA", &ca) == -1)
+		goto out;
+	if ((cur = enroll_pem_x509(cert)) == NULL) {
+		fprintf(stderr, "ismsctl: %s: no PEM certificate\n", certpath);
+		goto out;
+	}
+	if ((curkey = enroll_pem_key(keypem)) == NULL) {
+		fprintf(stderr, "ismsctl: %s: no PEM private key\n", keypath);
+		goto out;
+	}
+	if (X509_check_private_key(cur, curkey) != 1) {
+		fprintf(stderr, "ismsctl: %s is not the certificate of %s and "
+		    "no interrupted renewal explains it: enroll again with a "
+		    "token\n", certpath, keypath);
+		goto out;
+	}
+	if ((host_id = enroll_host_id(o->root)) == NULL)
+		goto out;
+	if (!enroll_cert_names(cur, host_id)) {
+		fprintf(stderr, "ismsctl: %s is not for this host (%s, the "
+		    "machine-id): enroll again with a token\n", certpath,
+		    host_id);
+		goto out;
+	}
+	serial = enroll_serial(cur);
+	nb_t = enroll_asn1_time(X509_get0_notBefore(cur));
+	na_t = enroll_asn1_time(X509_get0_notAfter(cur));
+	if (nb_t == -1 || na_t == -1 || na_t <= nb_t) {
+		fprintf(stderr, "ismsctl: %s: unreadable validity\n",
+		    certpath);
+		goto out;
+	}
+	time_format_rfc3339(na_t, na, sizeof na);
+	life = na_t - nb_t;
+	left = na_t - o->now;
+	time_format_rfc3339(na_t - life / 3, due, sizeof due);
+	if (left <= 0) {
+		fprintf(stderr, "ismsctl: certificate %s expired at %s: the "
+		    "collector refuses it, so it cannot be renewed; enroll "
+		    "again with a token\n", serial, na);
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	if (eo->if_needed && left > life / 3) {
+		printf("certificate %s valid until %s (%s left", serial, na,
+		    enroll_duration(left, d1, sizeof d1));
+		printf(" of %s): not renewing before %s, when a third is "
+		    "left\n", enroll_duration(life, d1, sizeof d1), due);
+		rc = 0;
+		goto out;
+	}
+	if (eo->if_needed) {
+		printf("certificate %s valid until %s (%s left", serial, na,
+		    enroll_duration(left, d1, sizeof d1));
+		printf(" of %s): renewal due since %s, when a third was "
+		    "left\n", enroll_duration(life, d1, sizeof d1), due);
+		fflush(stdout);
+	}
+
+	rc = EXIT_INTERNAL;
+	key = enroll_make_key(host_id, &csr);
+	if (enroll_write_key(&fkey, o->root, conf->collector_key, key,
+	    1) == -1)
+		goto out;
+	if ((req = json_pack("{s:s}", "csr", csr)) == NULL ||
+	    (body = json_dumps(req, JSON_COMPACT)) == NULL)
+		fatalx("%s: json", __func__);
+	if (enroll_post(u.renew, body, ca, strlen(ca), cert, keypem,
+	    &r) == -1) {
+		fprintf(stderr, "ismsctl: cannot start the request to %s\n",
+		    u.renew);
+		goto out;
+	}
+	if (r.error != NULL) {
+		fprintf(stderr, "ismsctl: %s: %s\n", u.renew, r.error);
+		/* Over TLS 1.3 a refused certificate reads as a cut. */
+		if (strstr(r.error, "connect to") == NULL &&
+		    strstr(r.error, "resolve") == NULL &&
+		    strstr(r.error, "SSL certificate problem") == NULL &&
+		    strstr(r.error, "timed out") == NULL)
+			fprintf(stderr, "ismsctl: the collector closed the TLS "
+			    "connection: it most likely refused certificate "
+			    "%s (revoked, unknown or expired: its log says "
+			    "which); if so, enroll again with a token\n",
+			    serial);
+		goto out;
+	}
+	if (r.status >= 400 && r.status < 500) {
+		enroll_print_answer("the collector refused the renewal",
+		    r.status, r.body, NULL);
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	if (r.status != 200) {
+		enroll_print_answer("the collector failed", r.status, r.body,
+		    NULL);
+		goto out;
+	}
+	if ((ans = json_loads(r.body != NULL ? r.body : "", 0, NULL)) ==
+	    NULL || (cert_pem = json_string_value(json_object_get(ans,
+	    "certificate"))) == NULL) {
+		fprintf(stderr, "ismsctl: %s: malformed answer\n", u.renew);
+		goto out;
+	}
+	not_after = json_string_value(json_object_get(ans, "not_after"));
+	renew_after = json_string_value(json_object_get(ans, "renew_after"));
+	/* Signed by the CA we hold, not merely by the one in the answer. */
+	if (enroll_check_answer(cert_pem, ca, key, host_id, NULL,
+	    &cause) == -1) {
+		fprintf(stderr, "ismsctl: %s: %s\n", u.renew, cause);
+		goto out;
+	}
+	if (enroll_file_write_as(&fcert, o->root, conf->collector_cert,
+	    cert_pem, strlen(cert_pem), 0644, 1) == -1)
+		goto out;
+	enroll_sync_dir(fkey.tmp);
+	/* The key first: CERT.new is what completes it (see above). */
+	if (enroll_file_commit(&fkey) == -1)
+		goto out;
+	if (enroll_file_commit(&fcert) == -1) {
+		/* CERT.new stays: the next --renew puts it in place. */
+		free(fcert.tmp);
+		fcert.tmp = NULL;
+		goto out;
+	}
+	enroll_sync_dir(certpath);
+	X509_free(cur);
+	cur = enroll_pem_x509(cert_pem);
+	newserial = enroll_serial(cur);
+
+	printf("renewed the certificate of host %s with %s: %s replaces %s "
+	    "(revoked)\n", host_id, server, newserial, serial);
+	printf("certificate valid until %s, renew after %s\n",
+	    not_after != NULL ? not_after : "?",
+	    renew_after != NULL ? renew_after : "?");
+	printf("wrote %s (key, 0600)\n", fkey.path);
+	printf("wrote %s (certificate)\n", fcert.path);
+	printf("isms-agentd uses them after SIGHUP (systemctl reload "
+	    "isms-agentd)\n");
+	rc = 0;
+out:
+	if (body != NULL) {
+		explicit_bzero(body, strlen(body));
+		free(body);
+	}
+	if (keypem != NULL) {
+		explicit_bzero(keypem, strlen(keypem));
+		free(keypem);
+	}
+	if (lock != -1)
+		close(lock);
+	json_decref(req);
+	json_decref(ans);
+	enroll_file_clear(&fkey);
+	enroll_file_clear(&fcert);
+	X509_free(cur);
+	EVP_PKEY_free(curkey);
+	EVP_PKEY_free(key);
+	free(r.error);
+	free(r.body);
+	free(cert);
+	free(ca);
+	free(csr);
+	free(cause);
+	free(serial);
+	free(newserial);
+	free(host_id);
+	free(keypath);
+	free(certpath);
+	enroll_url_clear(&u);
+	config_free(conf);
+	policy_free(p);
+	return (rc);
 }
 
 int
@@ -691,6 +1143,8 @@ enroll_main(struct check_opts *o, struct enroll_opts *eo)
 	memset(&fcert, 0, sizeof fcert);
 	memset(&fca, 0, sizeof fca);
 
+	if (eo->renew)
+		return (enroll_renew(o, eo));
 	if (eo->server == NULL || eo->token == NULL) {
 		fprintf(stderr, "ismsctl: enroll needs --server URL and "
 		    "--token TOKEN\n");
@@ -728,7 +1182,8 @@ enroll_main(struct check_opts *o, struct enroll_opts *eo)
 
 	/* The key is on disk (not yet in place) before the token is used. */
 	key = enroll_make_key(host_id, &csr);
-	if (enroll_write_key(&fkey, o->root, conf->collector_key, key) == -1) {
+	if (enroll_write_key(&fkey, o->root, conf->collector_key, key,
+	    0) == -1) {
 		rc = EXIT_INTERNAL;
 		goto out;
 	}
@@ -753,7 +1208,7 @@ enroll_main(struct check_opts *o, struct enroll_opts *eo)
 	/* jansson's copy of the token */
 	explicit_bzero((char *)json_string_value(json_object_get(req,
 	    "token")), strlen(eo->token));
-	if (enroll_post(u.enroll, body, ca, ca_len, &r) == -1) {
+	if (enroll_post(u.enroll, body, ca, ca_len, NULL, NULL, &r) == -1) {
 		fprintf(stderr, "ismsctl: cannot start the request to %s\n",
 		    u.enroll);
 		goto out;

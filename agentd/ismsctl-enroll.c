@@ -5,7 +5,9 @@
  * that ismsctl, run for every check, does not map libcurl and the
  * dozens of libraries it brings (about 6 MB of RSS and 6 ms of start-up).
  * ismsctl parses and checks the command line, then executes this with
- * the token on standard input ("--token -"), never in argv.
+ * the token on standard input ("--token -"), never in argv.  "--renew
+ * [--if-needed] [--now T]" renews with the enrolled certificate instead
+ * (no token); --now is the time --if-needed judges by.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -15,12 +17,14 @@
 
 #include "agentd.h"
 #include "log.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define ENROLL_MAX_TOKEN 1024	/* bytes of a token read from stdin */
 
 enum {
-	OPT_ROOT = 256, OPT_CONFIG, OPT_SERVER, OPT_TOKEN, OPT_CA, OPT_PIN
+	OPT_ROOT = 256, OPT_CONFIG, OPT_SERVER, OPT_TOKEN, OPT_CA, OPT_PIN,
+	OPT_RENEW, OPT_IF_NEEDED, OPT_NOW
 };
 
 static const struct option longopts[] = {
@@ -30,6 +34,9 @@ static const struct option longopts[] = {
 	{ "token",	required_argument,	NULL,	OPT_TOKEN },
 	{ "ca",		required_argument,	NULL,	OPT_CA },
 	{ "pin",	required_argument,	NULL,	OPT_PIN },
+	{ "renew",	no_argument,		NULL,	OPT_RENEW },
+	{ "if-needed",	no_argument,		NULL,	OPT_IF_NEEDED },
+	{ "now",	required_argument,	NULL,	OPT_NOW },
 	{ NULL,		0,			NULL,	0 }
 };
 
@@ -79,6 +86,19 @@ main(int argc, char **argv)
 			break;
 		case OPT_PIN:
 			e.pin = optarg;
+			break;
+		case OPT_RENEW:
+			e.renew = 1;
+			break;
+		case OPT_IF_NEEDED:
+			e.if_needed = 1;
+			break;
+		case OPT_NOW:
+			if (time_parse_rfc3339(optarg, &o.now) == -1) {
+				fprintf(stderr, "ismsctl-enroll: --now: invalid "
+				    "RFC 3339 time \"%s\"\n", optarg);
+				return (EXIT_USAGE);
+			}
 			break;
 		default:
 			return (EXIT_USAGE);

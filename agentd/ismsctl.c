@@ -38,6 +38,8 @@ usage(FILE *f)
 "       ismsctl controls [--lang en|ja]\n"
 "       ismsctl enroll --server URL --token TOKEN|- [--ca FILE | --pin SHA256]\n"
 "                     [--config FILE] [--root DIR]\n"
+"       ismsctl enroll --renew [--if-needed] [--server URL] [--config FILE]\n"
+"                     [--root DIR] [--now RFC3339]\n"
 "       ismsctl version\n"
 "\n"
 "check     collect evidence on this host (or under --root), evaluate it\n"
@@ -49,12 +51,15 @@ usage(FILE *f)
 "facts     print the collected evidence as JSON, without evaluating it\n"
 "controls  list the Annex A controls the built-in checks cover\n"
 "enroll    make a key pair here and obtain a client certificate from\n"
-"          isms-collectord; --ca or --pin verifies the collector\n"
+"          isms-collectord; --ca or --pin verifies the collector;\n"
+"          --renew replaces key and certificate using the current one\n"
+"          (--if-needed: only when less than a third of its life is left)\n"
 "\n"
 "Exit status: 0 every applicable check passed, 1 a check failed or could\n"
 "not be evaluated, 2 usage or configuration error, 3 internal error.\n"
 "enroll: 0 enrolled, 1 the collector refused (token unknown, expired or\n"
-"used up), 2 usage or configuration error, 3 network, TLS or pin failure.\n"
+"used up; --renew: refused or expired), 2 usage or configuration error\n"
+"(--renew: not enrolled), 3 network, TLS or pin failure.\n"
 "See ismsctl(8).\n");
 }
 
@@ -108,7 +113,7 @@ want_colour(const char *mode)
 enum {
 	OPT_ROOT = 256, OPT_CONFIG, OPT_POLICY, OPT_NOW, OPT_FORMAT, OPT_LANG,
 	OPT_NO_STORE, OPT_STORE, OPT_COLOR, OPT_CHECK, OPT_SINCE, OPT_SOCKET,
-	OPT_SERVER, OPT_TOKEN, OPT_CA, OPT_PIN
+	OPT_SERVER, OPT_TOKEN, OPT_CA, OPT_PIN, OPT_RENEW, OPT_IF_NEEDED
 };
 
 static const struct option longopts[] = {
@@ -129,6 +134,8 @@ static const struct option longopts[] = {
 	{ "token",	required_argument,	NULL,	OPT_TOKEN },
 	{ "ca",		required_argument,	NULL,	OPT_CA },
 	{ "pin",	required_argument,	NULL,	OPT_PIN },
+	{ "renew",	no_argument,		NULL,	OPT_RENEW },
+	{ "if-needed",	no_argument,		NULL,	OPT_IF_NEEDED },
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -263,6 +270,12 @@ parse_options(int argc, char **argv, struct cmdline *cl)
 			break;
 		case OPT_PIN:
 			cl->e.pin = optarg;
+			break;
+		case OPT_RENEW:
+			cl->e.renew = 1;
+			break;
+		case OPT_IF_NEEDED:
+			cl->e.if_needed = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -570,6 +583,48 @@ enroll_helper(char *path, size_t size)
 	strlcpy(path, PKGLIBEXECDIR "/ismsctl-enroll", size);
 }
 
+/*
+ * Runs ismsctl-enroll --renew: no token; --now (the time --if-needed
+ * judges by) passed on.
+ */
+static int
+cmd_enroll_renew(struct cmdline *cl)
+{
+	char		 path[PATH_MAX], now[RFC3339_LEN];
+	const char	*argv[16];
+	size_t		 n = 0;
+
+	if (cl->token != NULL || cl->e.ca != NULL || cl->e.pin != NULL) {
+		fprintf(stderr, "ismsctl: --renew takes no --token, --ca or "
+		    "--pin: it uses the enrolled certificate and ca.pem\n");
+		return (EXIT_USAGE);
+	}
+	enroll_helper(path, sizeof path);
+	time_format_rfc3339(cl->o.now, now, sizeof now);
+	argv[n++] = "ismsctl-enroll";
+	argv[n++] = "--renew";
+	if (cl->e.if_needed)
+		argv[n++] = "--if-needed";
+	argv[n++] = "--now";
+	argv[n++] = now;
+	if (cl->e.server != NULL) {
+		argv[n++] = "--server";
+		argv[n++] = cl->e.server;
+	}
+	if (cl->o.config != NULL) {
+		argv[n++] = "--config";
+		argv[n++] = cl->o.config;
+	}
+	if (*cl->o.root != '\0') {
+		argv[n++] = "--root";
+		argv[n++] = cl->o.root;
+	}
+	argv[n] = NULL;
+	execv(path, (char *const *)argv);
+	fprintf(stderr, "ismsctl: %s: %s\n", path, strerror(errno));
+	return (EXIT_INTERNAL);
+}
+
 /* Runs ismsctl-enroll with the token on its standard input. */
 static int
 cmd_enroll(struct cmdline *cl)
@@ -579,6 +634,12 @@ cmd_enroll(struct cmdline *cl)
 	size_t		 n = 0, len;
 	int		 fds[2];
 
+	if (cl->e.renew)
+		return (cmd_enroll_renew(cl));
+	if (cl->e.if_needed) {
+		fprintf(stderr, "ismsctl: --if-needed goes with --renew\n");
+		return (EXIT_USAGE);
+	}
 	if (cl->e.server == NULL || cl->token == NULL) {
 		fprintf(stderr, "ismsctl: enroll needs --server URL and "
 		    "--token TOKEN\n");
