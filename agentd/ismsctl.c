@@ -597,6 +597,11 @@ cmd_enroll_renew(struct cmdline *cl)
 	if (cl->token != NULL || cl->e.ca != NULL || cl->e.pin != NULL) {
 		fprintf(stderr, "ismsctl: --renew takes no --token, --ca or "
 		    "--pin: it uses the enrolled certificate and ca.pem\n");
+		if (cl->token != NULL) {
+			explicit_bzero(cl->token, strlen(cl->token));
+			free(cl->token);
+			cl->token = NULL;
+		}
 		return (EXIT_USAGE);
 	}
 	enroll_helper(path, sizeof path);
