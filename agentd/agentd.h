@@ -233,6 +233,16 @@ struct agent_conf *config_load(const char *path, int must_exist,
 struct agent_conf *config_load_buffer(const char *name, const char *buf,
 		    size_t len, struct policy *, struct yerrors *e);
 void		 config_free(struct agent_conf *);
+/*
+ * The alerts.webhooks list (isms-agent.yaml(5)), also read by
+ * isms-collectord: each valid webhook appended to *list, every problem
+ * to e.
+ */
+void		 config_webhooks_parse(const struct ynode *,
+		    struct webhook **list, size_t *nlist, struct yerrors *e);
+void		 config_webhooks_free(struct webhook *, size_t);
+/* A syslog facility by name ("daemon", "local4"), or -1. */
+int		 config_facility(const char *);
 char		*config_default_path(const char *root);
 char		*config_default_store(void);
 
@@ -381,7 +391,9 @@ int64_t		 store_outbox_compact(struct store *, int64_t keep_runs);
 enum drift_kind {
 	DRIFT_CHANGE,		/* a verdict changed, or a new check */
 	DRIFT_FLAPPING,		/* a check alternates; alerted once */
-	DRIFT_SUMMARY		/* daily list of still-failing checks */
+	DRIFT_SUMMARY,		/* daily list of still-failing checks */
+	DRIFT_HOST_STALE,	/* isms-collectord: a host fell silent */
+	DRIFT_HOST_BACK		/* isms-collectord: it reports again */
 };
 struct drift_event {
 	enum drift_kind	 kind;
@@ -401,6 +413,8 @@ struct drift_event {
 	const char	*threshold;	/* "name=15m, ..." or NULL */
 	const json_t	*failing;	/* DRIFT_SUMMARY: [{check, title,
 					   severity, message, since}] */
+	time_t		 last_seen;	/* DRIFT_HOST_*: last report, 0 never */
+	int64_t		 stale_after;	/* DRIFT_HOST_*: seconds of silence */
 };
 /* One line of stable key=value fields (values quoted when needed). */
 char		*alert_kv_line(const struct drift_event *);

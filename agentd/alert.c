@@ -30,6 +30,14 @@
  * severity, controls (array), controls_2013 (array), old (null for a new
  * check), new, observed, threshold, at; summaries add "failing":
  * [{check, title, severity, message, since}].
+ *
+ * isms-collectord words its fleet events with the same code: a host
+ * silent for longer than stale_after (event=host_stale) and a host
+ * reporting again after that alert (event=host_back).  Their key=value
+ * line is "event= host= host_id= last_seen=(RFC 3339, or "never")
+ * stale_after=(seconds) at=", and their JSON body adds "last_seen"
+ * (null: never reported) and "stale_after" (seconds); check fields are
+ * null.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -276,14 +284,47 @@ alert_event_name(enum drift_kind kind)
 		return ("flapping");
 	case DRIFT_SUMMARY:
 		return ("summary");
+	case DRIFT_HOST_STALE:
+		return ("host_stale");
+	case DRIFT_HOST_BACK:
+		return ("host_back");
 	}
 	return ("drift");
 }
 
-/* A recovery (or a new check that passes) is a notice, the rest warnings. */
+/* Whether the event is about a host (isms-collectord), not a check. */
+static int
+alert_is_host(const struct drift_event *ev)
+{
+	return (ev->kind == DRIFT_HOST_STALE || ev->kind == DRIFT_HOST_BACK);
+}
+
+/* Whether the event is about one check (it has an old status). */
+static int
+alert_is_check(const struct drift_event *ev)
+{
+	return (ev->kind == DRIFT_CHANGE || ev->kind == DRIFT_FLAPPING);
+}
+
+/* A host event's last report as RFC 3339 UTC, or "never". */
+static const char *
+alert_last_seen(const struct drift_event *ev, char *buf, size_t len)
+{
+	if (ev->last_seen == 0)
+		return ("never");
+	time_format_rfc3339(ev->last_seen, buf, len);
+	return (buf);
+}
+
+/*
+ * A recovery (or a new check that passes, or a host reporting again) is
+ * a notice, the rest warnings.
+ */
 static int
 alert_priority(const struct drift_event *ev)
 {
+	if (ev->kind == DRIFT_HOST_BACK)
+		return (LOG_NOTICE);
 	if (ev->kind == DRIFT_CHANGE && ev->new_status != NULL &&
 	    strcmp(ev->new_status, "pass") == 0)
 		return (LOG_NOTICE);
@@ -397,6 +438,7 @@ alert_kv_line(const struct drift_event *ev)
 {
 	struct abuf	 b = { NULL, 0, 0 };
 	char		*c22, *c13, ts[RFC3339_LEN], nf[32];
+	char		 ls[RFC3339_LEN];
 
 	c22 = alert_join(ev->controls, ",");
 	c13 = alert_join(ev->controls_2013, ",");
@@ -407,12 +449,17 @@ alert_kv_line(const struct drift_event *ev)
 	kv_add(&b, "severity", ev->severity);
 	kv_add(&b, "controls", c22);
 	kv_add(&b, "controls_2013", c13);
-	if (ev->kind != DRIFT_SUMMARY)
+	if (alert_is_check(ev))
 		kv_add(&b, "old", ev->old_status != NULL ? ev->old_status :
 		    "new");
 	kv_add(&b, "new", ev->new_status);
 	kv_add(&b, "observed", ev->observed);
 	kv_add(&b, "threshold", ev->threshold);
+	if (alert_is_host(ev)) {
+		kv_add(&b, "last_seen", alert_last_seen(ev, ls, sizeof ls));
+		snprintf(nf, sizeof nf, "%lld", (long long)ev->stale_after);
+		kv_add(&b, "stale_after", nf);
+	}
 	kv_add(&b, "at", alert_time(ev, ts, sizeof ts));
 	if (ev->kind == DRIFT_SUMMARY) {
 		snprintf(nf, sizeof nf, "%zu", alert_nfailing(ev));
@@ -501,6 +548,7 @@ alert_rfc5424(const struct drift_event *ev, int facility,
 {
 	struct abuf	 b = { NULL, 0, 0 };
 	char		*kv, *c22, *c13, *out, ts[RFC3339_LEN], nf[32];
+	char		 ls[RFC3339_LEN];
 	const char	*at;
 	int		 n;
 
@@ -527,12 +575,18 @@ alert_rfc5424(const struct drift_event *ev, int facility,
 	rfc5424_param(&b, "severity", ev->severity);
 	rfc5424_param(&b, "controls", c22);
 	rfc5424_param(&b, "controls_2013", c13);
-	if (ev->kind != DRIFT_SUMMARY)
+	if (alert_is_check(ev))
 		rfc5424_param(&b, "old", ev->old_status != NULL ?
 		    ev->old_status : "new");
 	rfc5424_param(&b, "new", ev->new_status);
 	rfc5424_param(&b, "observed", ev->observed);
 	rfc5424_param(&b, "threshold", ev->threshold);
+	if (alert_is_host(ev)) {
+		rfc5424_param(&b, "last_seen", alert_last_seen(ev, ls,
+		    sizeof ls));
+		snprintf(nf, sizeof nf, "%lld", (long long)ev->stale_after);
+		rfc5424_param(&b, "stale_after", nf);
+	}
 	if (ev->kind == DRIFT_SUMMARY) {
 		snprintf(nf, sizeof nf, "%zu", alert_nfailing(ev));
 		rfc5424_param(&b, "failing", nf);
@@ -564,7 +618,16 @@ alert_headline(const struct drift_event *ev)
 
 	what = ev->title != NULL ? ev->title : ev->check != NULL ? ev->check :
 	    "unknown check";
+	if (alert_is_host(ev))
+		what = ev->host != NULL ? ev->host : ev->host_id != NULL ?
+		    ev->host_id : "unknown host";
 	switch (ev->kind) {
+	case DRIFT_HOST_STALE:
+		xasprintf(&s, "Host silent: %s", what);
+		return (s);
+	case DRIFT_HOST_BACK:
+		xasprintf(&s, "Reporting again: %s", what);
+		return (s);
 	case DRIFT_FLAPPING:
 		xasprintf(&s, "Flapping: %s", what);
 		return (s);
@@ -633,6 +696,22 @@ alert_facts(const struct drift_event *ev, struct fact *f)
 	if (ev->threshold != NULL) {
 		f[n].label = "Threshold";
 		f[n++].value = xstrdup(ev->threshold);
+	}
+	if (alert_is_host(ev)) {
+		if (ev->host_id != NULL) {
+			f[n].label = "Host ID";
+			f[n++].value = xstrdup(ev->host_id);
+		}
+		f[n].label = "Last report";
+		if (ev->last_seen == 0)
+			f[n++].value = xstrdup("never");
+		else {
+			f[n].value = xmalloc(RFC3339_LEN);
+			time_format_rfc3339(ev->last_seen, f[n++].value,
+			    RFC3339_LEN);
+		}
+		f[n].label = "Silent for more than";
+		f[n++].value = duration_format(ev->stale_after);
 	}
 	return (n);
 }
@@ -801,7 +880,7 @@ alert_slack(const struct drift_event *ev)
 
 	/* The fallback text of notifications. */
 	txt_add(&b, head, 0, TXT_MRKDWN | TXT_ONELINE);
-	if (ev->kind != DRIFT_SUMMARY && ev->host != NULL) {
+	if (alert_is_check(ev) && ev->host != NULL) {
 		abuf_adds(&b, " on ");
 		txt_add(&b, ev->host, 0, TXT_MRKDWN | TXT_ONELINE);
 	}
@@ -992,6 +1071,12 @@ alert_json(const struct drift_event *ev)
 			json_array_append_new(arr, json_failing_item(
 			    json_array_get(ev->failing, i)));
 		json_object_set_new(o, "failing", arr);
+	}
+	if (alert_is_host(ev)) {
+		json_object_set_new(o, "last_seen", jstr(ev->last_seen == 0 ?
+		    NULL : alert_last_seen(ev, ts, sizeof ts), 0, 0));
+		json_object_set_new(o, "stale_after",
+		    json_integer(ev->stale_after));
 	}
 	return (o);
 }

@@ -168,7 +168,7 @@ config_str(const struct ynode *v, char **out, struct yerrors *e)
 	}
 }
 
-static int
+int
 config_facility(const char *name)
 {
 	static const struct {
@@ -236,9 +236,9 @@ config_webhook_url(const char *url)
 	return (dots == 3 && h[len - 1] != '.');
 }
 
-static void
-config_webhooks(struct agent_conf *conf, const struct ynode *n,
-    struct yerrors *e)
+void
+config_webhooks_parse(const struct ynode *n, struct webhook **list,
+    size_t *nlist, struct yerrors *e)
 {
 	static const char *const keys[] = { "url", "format", "rate_limit",
 	    "ca", NULL };
@@ -301,10 +301,21 @@ config_webhooks(struct agent_conf *conf, const struct ynode *n,
 			continue;
 		}
 		one.url = xstrdup(url->value);
-		conf->webhooks = xreallocarray(conf->webhooks,
-		    conf->nwebhooks + 1, sizeof *conf->webhooks);
-		conf->webhooks[conf->nwebhooks++] = one;
+		*list = xreallocarray(*list, *nlist + 1, sizeof **list);
+		(*list)[(*nlist)++] = one;
 	}
+}
+
+void
+config_webhooks_free(struct webhook *list, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(list[i].url);
+		free(list[i].ca);
+	}
+	free(list);
 }
 
 static void
@@ -463,7 +474,7 @@ config_key(struct agent_conf *conf, struct policy *p, const char *section,
 	else if (IS("alerts", "remote_syslog"))
 		config_remote_syslog(conf, v, e);
 	else if (IS("alerts", "webhooks"))
-		config_webhooks(conf, v, e);
+		config_webhooks_parse(v, &conf->webhooks, &conf->nwebhooks, e);
 	else if (IS("daemon", "user"))
 		config_str(v, &conf->user, e);
 	else if (IS("daemon", "control_socket")) {
@@ -665,10 +676,6 @@ config_free(struct agent_conf *conf)
 		free(conf->remote_syslog->ca);
 		free(conf->remote_syslog);
 	}
-	for (i = 0; i < conf->nwebhooks; i++) {
-		free(conf->webhooks[i].url);
-		free(conf->webhooks[i].ca);
-	}
-	free(conf->webhooks);
+	config_webhooks_free(conf->webhooks, conf->nwebhooks);
 	free(conf);
 }

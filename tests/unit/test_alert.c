@@ -1218,6 +1218,99 @@ test_all_null(void **state)
 	json_decref(o);
 }
 
+/* isms-collectord's host events: their fields, wording and priorities. */
+static void
+test_host_events(void **state)
+{
+	struct drift_event	 ev;
+	struct syslog_msg	 m;
+	json_t			*o, *expect;
+	char			*s;
+	size_t			 len, i;
+	int			 found = 0;
+
+	memset(&ev, 0, sizeof ev);
+	ev.kind = DRIFT_HOST_STALE;
+	ev.id = "6f1c2c1e-8a0b-4d7e-9f3a-2b5c7d9e0f11";
+	ev.at = AT;
+	ev.host = "web 01";
+	ev.host_id = "0123456789abcdef0123456789abcdef";
+	ev.last_seen = AT - 7300;
+	ev.stale_after = 7200;
+	s = alert_kv_line(&ev);
+	assert_string_equal(s, "event=host_stale host=\"web 01\" "
+	    "host_id=0123456789abcdef0123456789abcdef "
+	    "last_seen=2026-11-21T23:58:20Z stale_after=7200 "
+	    "at=2026-11-22T02:00:00Z");
+	free(s);
+
+	s = alert_rfc5424(&ev, 16, "isms-collectord", NULL, &len);
+	assert_int_equal(syslog_parse(s, len, &m), 0);
+	assert_int_equal(m.pri, 16 * 8 + LOG_WARNING);
+	assert_string_equal(m.msgid, "host_stale");
+	for (i = 0; i < m.nparams; i++) {
+		if (strcmp(m.pname[i], "stale_after") == 0) {
+			assert_string_equal(m.pvalue[i], "7200");
+			found++;
+		}
+		assert_string_not_equal(m.pname[i], "old");
+	}
+	assert_int_equal(found, 1);
+	syslog_msg_free(&m);
+	free(s);
+
+	o = roundtrip(alert_json(&ev));
+	expect = json_pack("{s:s,s:s,s:s,s:s,s:s,s:n,s:n,s:n,s:[],s:[],"
+	    "s:n,s:n,s:n,s:n,s:s,s:s,s:I}",
+	    "schema", "isms-agent/alert/v1", "event", "host_stale",
+	    "id", "6f1c2c1e-8a0b-4d7e-9f3a-2b5c7d9e0f11",
+	    "host", "web 01", "host_id", "0123456789abcdef0123456789abcdef",
+	    "check", "title", "severity", "controls", "controls_2013",
+	    "old", "new", "observed", "threshold",
+	    "at", "2026-11-22T02:00:00Z", "last_seen", "2026-11-21T23:58:20Z",
+	    "stale_after", (json_int_t)7200);
+	assert_true(json_equal(o, expect));
+	json_decref(expect);
+	json_decref(o);
+
+	o = roundtrip(alert_slack(&ev));
+	assert_string_equal(jget(o, "blocks.0.text.text"),
+	    "Host silent: web 01");
+	assert_string_equal(jget(o, "text"), "Host silent: web 01");
+	assert_string_equal(jget(o, "blocks.1.fields.0.text"),
+	    "*Host*\nweb 01");
+	assert_string_equal(jget(o, "blocks.1.fields.2.text"),
+	    "*Last report*\n2026-11-21T23:58:20Z");
+	assert_string_equal(jget(o, "blocks.1.fields.3.text"),
+	    "*Silent for more than*\n2h");
+	json_decref(o);
+
+	/* Never reported; reporting again is a notice. */
+	ev.kind = DRIFT_HOST_BACK;
+	ev.last_seen = 0;
+	ev.host = NULL;
+	s = alert_kv_line(&ev);
+	assert_string_equal(s, "event=host_back "
+	    "host_id=0123456789abcdef0123456789abcdef last_seen=never "
+	    "stale_after=7200 at=2026-11-22T02:00:00Z");
+	free(s);
+	s = alert_rfc5424(&ev, 16, NULL, NULL, &len);
+	assert_int_equal(syslog_parse(s, len, &m), 0);
+	assert_int_equal(m.pri, 16 * 8 + LOG_NOTICE);
+	syslog_msg_free(&m);
+	free(s);
+	o = roundtrip(alert_json(&ev));
+	assert_string_equal(jget(o, "event"), "host_back");
+	assert_true(json_is_null(json_object_get(o, "last_seen")));
+	json_decref(o);
+	o = roundtrip(alert_teams(&ev));
+	assert_string_equal(jget(o, "attachments.0.content.body.0.text"),
+	    "Reporting again: 0123456789abcdef0123456789abcdef");
+	assert_string_equal(jget(o, "attachments.0.content.body.0.color"),
+	    "Good");
+	json_decref(o);
+}
+
 int
 main(void)
 {
@@ -1236,6 +1329,7 @@ main(void)
 		cmocka_unit_test(test_teams_summary),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_all_null),
+		cmocka_unit_test(test_host_events),
 	};
 
 	return (cmocka_run_group_tests(tests, setup, teardown));
