@@ -47,6 +47,7 @@ struct collectord_conf {
 	int64_t			 max_connections;
 	int64_t			 cert_days;
 	int64_t			 stale_after;	/* seconds */
+	struct stale_conf	*alerts;	/* stale.h */
 	struct ytree		*tree;
 };
 

@@ -151,6 +151,23 @@ struct cstore_control {
 	int64_t		 not_applicable;
 };
 
+/* A host for a stale-host alert (stale_hosts); strings owned. */
+struct cstore_stale {
+	char		*host_id;
+	char		*hostname;	/* may be NULL */
+	time_t		 last_seen;	/* 0: never reported */
+	time_t		 since;		/* last_seen, or enrollment if never */
+};
+
+/* A queued webhook body (alert_next); body owned. */
+struct cstore_alert {
+	int64_t		 id;
+	char		*body;
+	int		 attempts;
+	time_t		 created_at;
+	time_t		 next_at;	/* not to be tried before */
+};
+
 struct cstore_ops {
 	const char	*name;
 	void		 (*close)(struct cstore *);
@@ -245,6 +262,42 @@ struct cstore_ops {
 			    struct cstore_change **, size_t *, int *more,
 			    char **cause);
 	/*
+	 * Stale-host alerts.  With stale 1, the hosts in force silent since
+	 * before stale_before (never seen: since enrollment) and not yet
+	 * alerted; with stale 0, those alerted that reported since.
+	 * Revoked hosts are never listed.  0, or -1 with *cause.
+	 */
+	int		 (*stale_hosts)(struct cstore *, int stale,
+			    time_t stale_before, struct cstore_stale **,
+			    size_t *, char **cause);
+	/*
+	 * In one transaction: sets (stale 1) or clears (0) the host's alert
+	 * mark and queues bodies[i] for dests[i], due now.  1 done, 0 the
+	 * mark was already so (nothing queued), -1 with *cause.
+	 */
+	int		 (*stale_mark)(struct cstore *, const char *host_id,
+			    int stale, time_t now, const char *const *dests,
+			    const char *const *bodies, size_t n, char **cause);
+	/* The oldest undelivered alert of dest: 1, 0 none, -1 with *cause. */
+	int		 (*alert_next)(struct cstore *, const char *dest,
+			    struct cstore_alert *, char **cause);
+	int		 (*alert_delivered)(struct cstore *, int64_t id,
+			    time_t now, char **cause);
+	/* Next try at next_at; an attempt is counted if count is set. */
+	int		 (*alert_retry)(struct cstore *, int64_t id,
+			    time_t next_at, int count, const char *error,
+			    char **cause);
+	/* Deliveries to dest at or after since, and the oldest of them. */
+	int		 (*alert_sent_since)(struct cstore *, const char *dest,
+			    time_t since, int64_t *n, time_t *oldest,
+			    char **cause);
+	/*
+	 * Forgets deliveries before delivered_before and drops undelivered
+	 * alerts created before created_before: the number dropped, or -1.
+	 */
+	int		 (*alert_prune)(struct cstore *, time_t delivered_before,
+			    time_t created_before, char **cause);
+	/*
 	 * Per control named in the latest verdicts, the hosts whose worst
 	 * verdict among its checks is fail, error, pass or not_applicable
 	 * (in that order of precedence).  0, or -1 with *cause.
@@ -277,6 +330,8 @@ void		 cstore_api_tokens_free(struct cstore_api_token *, size_t);
 void		 cstore_hosts_free(struct cstore_host *, size_t);
 void		 cstore_changes_free(struct cstore_change *, size_t);
 void		 cstore_controls_free(struct cstore_control *, size_t);
+void		 cstore_stale_free(struct cstore_stale *, size_t);
+void		 cstore_alert_clear(struct cstore_alert *);
 const char	*cstore_role_name(int);
 int		 cstore_role_parse(const char *);
 

@@ -6,9 +6,9 @@
  * (separate processes) read while the daemon writes.  The only file of
  * the collector that includes sqlite3.h.
  *
- * Schema (version 3):
+ * Schema (version 4):
  *   hosts(host_id PK, hostname, cert_serial, enrolled_at, last_seen,
- *       last_report_at)
+ *       last_report_at, stale_alerted_at)
  *   certs(serial PK, host_id, not_after, revoked_at)
  *   tokens(hash PK, uses_left, expires_at, created_at, note)
  *   reports(report_id PK, host_id, generated_at, received_at, kind,
@@ -17,6 +17,8 @@
  *       since; PK (host_id, check_id))
  *   results_history(host_id, check_id, status, message, at)
  *   api_tokens(hash PK, id, role, created_at, revoked_at, note)
+ *   alert_queue(id PK, dest, body, created_at, attempts, next_at,
+ *       last_error, delivered_at)
  * A host is one row for its whole life; each enrollment adds a certs
  * row and revokes the host's earlier ones.  hosts.last_report_at is the
  * generated_at of the newest report applied to latest, so that a late
@@ -24,7 +26,12 @@
  * three tables only, version 2 not api_tokens; opening such a store
  * adds the rest.  api_tokens.id is the hash's first 16 hex digits: a
  * bearer token is looked up by it and its whole hash compared by the
- * caller, in constant time.
+ * caller, in constant time.  Version 4 adds hosts.stale_alerted_at
+ * (when the host's "stale" alert was raised; NULL when none is
+ * outstanding) and alert_queue, the webhook bodies of those alerts kept
+ * until delivered (then kept a while for the rate limit): setting or
+ * clearing the mark and queueing the bodies is one transaction, so an
+ * alert is raised once across restarts and crashes.
  */
 #include <sys/stat.h>
 
@@ -43,7 +50,7 @@
 #include "xmalloc.h"
 
 #define CSTORE_SQLITE_BUSY_MS	5000	/* wait for another writer, ms */
-#define CSTORE_SQLITE_VERSION	3	/* PRAGMA user_version */
+#define CSTORE_SQLITE_VERSION	4	/* PRAGMA user_version */
 #define CSTORE_TOKEN_ID_LEN	16	/* hex digits of api_tokens.id */
 
 struct cstore_sqlite {
@@ -124,6 +131,21 @@ static const char cstore_sqlite_schema3[] =
 	"  revoked_at INTEGER,"
 	"  note TEXT);"
 	"CREATE INDEX IF NOT EXISTS api_tokens_id ON api_tokens(id);";
+
+/* From version 3 to 4: stale-host alerts and their webhook queue. */
+static const char cstore_sqlite_schema4[] =
+	"ALTER TABLE hosts ADD COLUMN stale_alerted_at INTEGER;"
+	"CREATE TABLE IF NOT EXISTS alert_queue ("
+	"  id INTEGER PRIMARY KEY,"
+	"  dest TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_at INTEGER NOT NULL,"
+	"  last_error TEXT,"
+	"  delivered_at INTEGER);"
+	"CREATE INDEX IF NOT EXISTS alert_queue_dest ON"
+	"  alert_queue(dest, delivered_at, id);";
 
 static void cstore_sqlite_cause(struct cstore_sqlite *, char **,
     const char *, ...) __attribute__((format(printf, 3, 4)));
@@ -921,6 +943,177 @@ cstore_sqlite_host_counts(struct cstore *cs, time_t stale_before,
 	return (rc == SQLITE_ROW ? 0 : -1);
 }
 
+static int
+cstore_sqlite_stale_hosts(struct cstore *cs, int stale, time_t stale_before,
+    struct cstore_stale **out, size_t *nout, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	struct cstore_stale	*h = NULL, *e;
+	sqlite3_stmt		*st;
+	size_t			 n = 0;
+	int			 rc;
+
+	*out = NULL;
+	*nout = 0;
+	/*
+	 * Revoked hosts (no certificate in force) are never alerted.  A
+	 * host is back once it reported at or after its alert.
+	 */
+	if ((st = cstore_sqlite_prepare(s, stale ?
+	    "SELECT host_id, hostname, coalesce(last_seen, 0), "
+	    "coalesce(last_seen, enrolled_at) FROM hosts WHERE cert_serial "
+	    "IS NOT NULL AND stale_alerted_at IS NULL AND "
+	    "coalesce(last_seen, enrolled_at) < ? ORDER BY host_id" :
+	    "SELECT host_id, hostname, coalesce(last_seen, 0), "
+	    "coalesce(last_seen, enrolled_at) FROM hosts WHERE cert_serial "
+	    "IS NOT NULL AND stale_alerted_at IS NOT NULL AND "
+	    "last_seen >= stale_alerted_at ORDER BY host_id",
+	    cause)) == NULL)
+		return (-1);
+	if (stale)
+		sqlite3_bind_int64(st, 1, (int64_t)stale_before);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		h = xreallocarray(h, n + 1, sizeof *h);
+		e = &h[n++];
+		e->host_id = cstore_sqlite_col_dup(st, 0);
+		e->hostname = cstore_sqlite_col_dupnull(st, 1);
+		e->last_seen = sqlite3_column_int64(st, 2);
+		e->since = sqlite3_column_int64(st, 3);
+	}
+	if (rc != SQLITE_DONE) {
+		cstore_sqlite_cause(s, cause, "list stale hosts");
+		sqlite3_finalize(st);
+		cstore_stale_free(h, n);
+		return (-1);
+	}
+	sqlite3_finalize(st);
+	*out = h;
+	*nout = n;
+	return (0);
+}
+
+static int
+cstore_sqlite_stale_mark(struct cstore *cs, const char *host_id, int stale,
+    time_t now, const char *const *dests, const char *const *bodies,
+    size_t n, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	size_t			 i;
+
+	if (cstore_sqlite_exec(s, "BEGIN IMMEDIATE", cause) == -1)
+		return (-1);
+	if ((stale ? cstore_sqlite_run(s, cause, "UPDATE hosts SET "
+	    "stale_alerted_at = ? WHERE host_id = ? AND stale_alerted_at IS "
+	    "NULL", "is", (int64_t)now, host_id) :
+	    cstore_sqlite_run(s, cause, "UPDATE hosts SET stale_alerted_at = "
+	    "NULL WHERE host_id = ? AND stale_alerted_at IS NOT NULL", "s",
+	    host_id)) == -1)
+		goto fail;
+	if (sqlite3_changes(s->db) == 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return (0);
+	}
+	for (i = 0; i < n; i++) {
+		if (cstore_sqlite_run(s, cause, "INSERT INTO alert_queue "
+		    "(dest, body, created_at, next_at) VALUES (?, ?, ?, ?)",
+		    "ssii", dests[i], bodies[i], (int64_t)now,
+		    (int64_t)now) == -1)
+			goto fail;
+	}
+	if (cstore_sqlite_exec(s, "COMMIT", cause) == -1)
+		goto fail;
+	return (1);
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return (-1);
+}
+
+static int
+cstore_sqlite_alert_next(struct cstore *cs, const char *dest,
+    struct cstore_alert *a, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	sqlite3_stmt		*st;
+	int			 rc;
+
+	memset(a, 0, sizeof *a);
+	if ((st = cstore_sqlite_prepare(s, "SELECT id, body, attempts, "
+	    "created_at, next_at FROM alert_queue WHERE dest = ? AND "
+	    "delivered_at IS NULL ORDER BY id LIMIT 1", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_text(st, 1, dest, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		a->id = sqlite3_column_int64(st, 0);
+		a->body = cstore_sqlite_col_dup(st, 1);
+		a->attempts = sqlite3_column_int(st, 2);
+		a->created_at = sqlite3_column_int64(st, 3);
+		a->next_at = sqlite3_column_int64(st, 4);
+	} else if (rc != SQLITE_DONE)
+		cstore_sqlite_cause(s, cause, "next alert");
+	sqlite3_finalize(st);
+	return (rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1);
+}
+
+static int
+cstore_sqlite_alert_delivered(struct cstore *cs, int64_t id, time_t now,
+    char **cause)
+{
+	return (cstore_sqlite_run((struct cstore_sqlite *)cs, cause,
+	    "UPDATE alert_queue SET delivered_at = ?, attempts = attempts + 1 "
+	    "WHERE id = ?", "ii", (int64_t)now, id));
+}
+
+static int
+cstore_sqlite_alert_retry(struct cstore *cs, int64_t id, time_t next_at,
+    int count, const char *error, char **cause)
+{
+	return (cstore_sqlite_run((struct cstore_sqlite *)cs, cause,
+	    "UPDATE alert_queue SET next_at = ?, attempts = attempts + ?, "
+	    "last_error = coalesce(?, last_error) WHERE id = ?", "iisi",
+	    (int64_t)next_at, (int64_t)(count ? 1 : 0), error, id));
+}
+
+static int
+cstore_sqlite_alert_sent_since(struct cstore *cs, const char *dest,
+    time_t since, int64_t *n, time_t *oldest, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	sqlite3_stmt		*st;
+	int			 rc;
+
+	*n = 0;
+	*oldest = 0;
+	if ((st = cstore_sqlite_prepare(s, "SELECT count(*), "
+	    "coalesce(min(delivered_at), 0) FROM alert_queue WHERE dest = ? "
+	    "AND delivered_at >= ?", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_text(st, 1, dest, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)since);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*n = sqlite3_column_int64(st, 0);
+		*oldest = sqlite3_column_int64(st, 1);
+	} else
+		cstore_sqlite_cause(s, cause, "count alerts");
+	sqlite3_finalize(st);
+	return (rc == SQLITE_ROW ? 0 : -1);
+}
+
+static int
+cstore_sqlite_alert_prune(struct cstore *cs, time_t delivered_before,
+    time_t created_before, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+
+	if (cstore_sqlite_run(s, cause, "DELETE FROM alert_queue WHERE "
+	    "delivered_at IS NOT NULL AND delivered_at < ?", "i",
+	    (int64_t)delivered_before) == -1 ||
+	    cstore_sqlite_run(s, cause, "DELETE FROM alert_queue WHERE "
+	    "delivered_at IS NULL AND created_at < ?", "i",
+	    (int64_t)created_before) == -1)
+		return (-1);
+	return (sqlite3_changes(s->db));
+}
+
 /* The rows of a statement: host, check, status, old status, message, at. */
 static int
 cstore_sqlite_changes(struct cstore_sqlite *s, sqlite3_stmt *st, size_t max,
@@ -1071,6 +1264,13 @@ static const struct cstore_ops cstore_sqlite_ops = {
 	.host_counts = cstore_sqlite_host_counts,
 	.results_as_of = cstore_sqlite_results_as_of,
 	.drift = cstore_sqlite_drift,
+	.stale_hosts = cstore_sqlite_stale_hosts,
+	.stale_mark = cstore_sqlite_stale_mark,
+	.alert_next = cstore_sqlite_alert_next,
+	.alert_delivered = cstore_sqlite_alert_delivered,
+	.alert_retry = cstore_sqlite_alert_retry,
+	.alert_sent_since = cstore_sqlite_alert_sent_since,
+	.alert_prune = cstore_sqlite_alert_prune,
 	.controls = cstore_sqlite_controls,
 	.renew = cstore_sqlite_renew
 };
@@ -1128,8 +1328,10 @@ cstore_sqlite_open(const char *path, char **cause)
 		    cstore_sqlite_exec(s, cstore_sqlite_schema2, cause) == -1) ||
 		    (version < 3 && cstore_sqlite_exec(s,
 		    cstore_sqlite_schema3, cause) == -1) ||
+		    (version < 4 && cstore_sqlite_exec(s,
+		    cstore_sqlite_schema4, cause) == -1) ||
 		    (version < CSTORE_SQLITE_VERSION &&
-		    cstore_sqlite_exec(s, "PRAGMA user_version = 3",
+		    cstore_sqlite_exec(s, "PRAGMA user_version = 4",
 		    cause) == -1) ||
 		    cstore_sqlite_exec(s, "COMMIT", cause) == -1) {
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -1194,6 +1396,25 @@ cstore_hosts_free(struct cstore_host *h, size_t n)
 		free(h[i].summary);
 	}
 	free(h);
+}
+
+void
+cstore_stale_free(struct cstore_stale *h, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(h[i].host_id);
+		free(h[i].hostname);
+	}
+	free(h);
+}
+
+void
+cstore_alert_clear(struct cstore_alert *a)
+{
+	free(a->body);
+	a->body = NULL;
 }
 
 void

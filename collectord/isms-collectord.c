@@ -38,6 +38,7 @@
 #include "log.h"
 #include "pki.h"
 #include "proc.h"
+#include "stale.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -242,7 +243,7 @@ conf_apply(struct collectord_conf *conf, const struct ynode *r,
     struct yerrors *e)
 {
 	static const char *const keys[] = { "listen", "state_dir", "user",
-	    "tls", "limits", "cert_days", "stale_after", NULL };
+	    "tls", "limits", "cert_days", "stale_after", "alerts", NULL };
 	const struct ynode	*v;
 	size_t			 i;
 
@@ -276,8 +277,10 @@ conf_apply(struct collectord_conf *conf, const struct ynode *r,
 		yerr(e, v, "cert_days must be 1 to %d", PKI_MAX_DAYS);
 	if ((v = ynode_get(r, "stale_after")) != NULL &&
 	    ynode_duration(v, &conf->stale_after, e) == 0 &&
-	    (conf->stale_after < 60 || conf->stale_after > 365 * 86400))
-		yerr(e, v, "stale_after must be 1m to 365d");
+	    (conf->stale_after < 1 || conf->stale_after > 365 * 86400))
+		yerr(e, v, "stale_after must be 1s to 365d");
+	stale_conf_free(conf->alerts);
+	conf->alerts = stale_conf_load(ynode_get(r, "alerts"), e);
 }
 
 /*
@@ -304,6 +307,8 @@ collectord_conf_load(const char *path, struct yerrors *e)
 	    strcmp(path, COLLECTORD_CONF) == 0) &&
 	    (conf->tree = ytree_load(path, e)) != NULL)
 		conf_apply(conf, conf->tree->root, e);
+	if (conf->alerts == NULL)
+		conf->alerts = stale_conf_load(NULL, e);
 	if (conf->nlisten == 0) {
 		struct ynode	 dflt;
 
@@ -335,6 +340,7 @@ collectord_conf_free(struct collectord_conf *conf)
 	free(conf->user);
 	free(conf->tls_cert);
 	free(conf->tls_key);
+	stale_conf_free(conf->alerts);
 	ytree_free(conf->tree);
 	free(conf);
 }
@@ -839,6 +845,7 @@ run(const char *conf_path, int foreground, int verbose)
 	struct http_server	*srv;
 	struct pki_ca		*ca;
 	struct cstore		*store;
+	struct stale		*stale;
 	char			*cause, *path, *cert, *key, **names;
 	size_t			 i, nnames;
 
@@ -869,6 +876,10 @@ run(const char *conf_path, int foreground, int verbose)
 		fatalx("%s", cause);
 	free(cert);
 	free(key);
+	/* The webhooks' CA files are read as root. */
+	if ((stale = stale_new(base, conf->alerts, conf->stale_after,
+	    &cause)) == NULL)
+		fatalx("alerts: %s", cause);
 
 	path = prepare_and_drop(conf);
 	store = open_store(path);
@@ -887,11 +898,13 @@ run(const char *conf_path, int foreground, int verbose)
 	evsignal_add(ev_term, NULL);
 	evsignal_add(ev_int, NULL);
 	evsignal_add(ev_hup, NULL);
+	stale_start(stale, store);
 	log_info("ready (CA pin %s)", (cause = pki_ca_pin(ca)));
 	free(cause);
 
 	event_base_dispatch(base);
 
+	stale_free(stale);
 	http_server_free(srv);
 	store->ops->close(store);
 	event_free(ev_term);

@@ -290,7 +290,7 @@ test_upgrade_v1(void **state)
 	f->s = cstore_sqlite_open(path, &cause);
 	assert_non_null(f->s);
 	snprintf(f->path, sizeof f->path, "%s", path);
-	assert_int_equal(count(f, "PRAGMA user_version"), 3);
+	assert_int_equal(count(f, "PRAGMA user_version"), 4);
 	assert_int_equal(f->s->ops->cert_state(f->s, "aa", &cause),
 	    CSTORE_CERT_VALID);
 	assert_int_equal(add(f, "u1", HOST_A, 0, base_verdicts, NBASE, &ch),
