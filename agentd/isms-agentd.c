@@ -73,7 +73,6 @@ struct parent {
 	char			 self[4096];	/* our binary */
 	char			 engine_path[4096]; /* isms-agentd-engine */
 	char			 net_path[4096]; /* isms-agentd-net */
-	struct policy		*policy;
 	struct agent_conf	*conf;
 	char			*conf_text;	/* as read, for the children */
 	size_t			 conf_len;
@@ -143,10 +142,14 @@ parent_notify(const char *state)
 	close(fd);
 }
 
-/* Loads agent.yaml and the policy; prints every error, -1 on any. */
+/*
+ * Loads agent.yaml and checks it against the policy (threshold names
+ * and values); prints every error, -1 on any.  The policy itself is
+ * the engine's: the parent does not keep it.
+ */
 static int
-parent_load(struct parent *p, struct policy **pp, struct agent_conf **cp,
-    char **text, size_t *len)
+parent_load(struct parent *p, struct agent_conf **cp, char **text,
+    size_t *len)
 {
 	struct yerrors	 e = { NULL, 0 };
 	struct policy	*pol;
@@ -174,7 +177,7 @@ parent_load(struct parent *p, struct policy **pp, struct agent_conf **cp,
 		free(buf);
 		return (-1);
 	}
-	*pp = pol;
+	policy_free(pol);
 	*cp = conf;
 	*text = buf;
 	*len = n;
@@ -674,21 +677,18 @@ parent_deliver(struct parent *p, json_t *j, const char *data, size_t len)
 static void
 parent_reload(struct parent *p)
 {
-	struct policy		*pol;
 	struct agent_conf	*conf;
 	char			*text;
 	size_t			 len;
 
 	log_info("reloading %s", p->conf_path);
-	if (parent_load(p, &pol, &conf, &text, &len) == -1) {
+	if (parent_load(p, &conf, &text, &len) == -1) {
 		log_warnx("configuration not reloaded: keeping the running "
 		    "one");
 		return;
 	}
-	policy_free(p->policy);
 	config_free(p->conf);
 	free(p->conf_text);
-	p->policy = pol;
 	p->conf = conf;
 	p->conf_text = text;
 	p->conf_len = len;
@@ -925,14 +925,13 @@ main(int argc, char **argv)
 		usage();
 
 	log_init("isms-agentd", 1, p.verbose);
-	if (parent_load(&p, &p.policy, &p.conf, &p.conf_text,
+	if (parent_load(&p, &p.conf, &p.conf_text,
 	    &p.conf_len) == -1) {
 		fprintf(stderr, "isms-agentd: configuration not valid\n");
 		return (EXIT_USAGE);
 	}
 	if (check_only) {
 		ch = parent_check_accounts(&p);
-		policy_free(p.policy);
 		config_free(p.conf);
 		free(p.conf_text);
 		if (ch == -1) {

@@ -5,7 +5,7 @@
 #    over a quiet window, counted with strace (goal: zero);
 #  - CPU of one scheduled run against one stored "ismsctl check" (goal: no
 #    more), as perf task-clock.
-# usage: bench/agentd-idle.sh [BUILDDIR] [IDLE_SECONDS]
+# usage: bench/agentd-idle.sh [BUILDDIR] [IDLE_SECONDS] [ROUNDS]
 # Needs root (the daemon chroots) and strace.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -72,6 +72,7 @@ attach=$(grep -c -e 'restart_syscall' -e 'epoll_wait(.*<\(unfinished\|detached\)
 # microsecond, where /proc tick counts are 10 ms coarse.
 command -v perf >/dev/null || apt-get install -y -qq linux-perf >/dev/null
 nruns=10
+rounds=${3:-5}
 lifetime() {	# lifetime N: prints the daemon's task-clock in ms
 	rm -rf "$tmp/cpu"
 	mkdir -p "$tmp/cpu"
@@ -98,26 +99,58 @@ lifetime() {	# lifetime N: prints the daemon's task-clock in ms
 		done
 		n=$((n + 1))
 	done
+	if [ "$1" -gt 0 ]; then	# memory at rest after the runs
+		sleep 1
+		d=$(pgrep -f "^$build/isms-agentd -d -f $tmp/cpu/agent.yaml")
+		r=0
+		for p in $d $(pgrep -P "$d"); do
+			r=$((r + $(awk '/^Rss:/ { print $2 }' /proc/$p/smaps_rollup)))
+		done
+		echo "$r" >"$tmp/rss-after"
+	fi
 	pkill -TERM -f "^$build/isms-agentd -d -f $tmp/cpu/agent.yaml" || true
 	wait $perfpid 2>/dev/null || true
 	grep -E '^[0-9.]+,' "$tmp/cpu/perf" | head -n 1 | cut -d, -f1
 }
-base=$(lifetime 0)
-busy=$(lifetime $nruns)
-run_ms=$(awk -v a="$base" -v b="$busy" -v n=$nruns 'BEGIN { printf "%.1f", (b - a) / n }')
-total=0
-n=0
-while [ $n -lt $nruns ]; do
-	perf stat -e task-clock -x, -o "$tmp/cpu/check" "$build/ismsctl" check \
-	    --store "$tmp/check.db" --color never >/dev/null 2>&1 || true
-	total=$(awk -v t="$total" -v v="$(grep -E '^[0-9.]+,' "$tmp/cpu/check" | cut -d, -f1)" \
-	    'BEGIN { print t + v }')
-	n=$((n + 1))
+checks() {	# checks N: prints the mean task-clock of N stored checks in ms
+	total=0
+	n=0
+	while [ $n -lt "$1" ]; do
+		perf stat -e task-clock -x, -o "$tmp/cpu/check" "$build/ismsctl" \
+		    check --store "$tmp/check.db" --color never >/dev/null 2>&1 || true
+		total=$(awk -v t="$total" -v v="$(grep -E '^[0-9.]+,' \
+		    "$tmp/cpu/check" | cut -d, -f1)" 'BEGIN { print t + v }')
+		n=$((n + 1))
+	done
+	awk -v t="$total" -v n="$1" 'BEGIN { printf "%.1f", t / n }'
+}
+# Rounds alternate daemon and ismsctl so that a change in the machine's
+# load moves both; the medians of the rounds are compared.
+round=1
+: >"$tmp/rounds"
+while [ $round -le "$rounds" ]; do
+	base=$(lifetime 0)
+	busy=$(lifetime $nruns)
+	run_ms=$(awk -v a="$base" -v b="$busy" -v n=$nruns \
+	    'BEGIN { printf "%.1f", (b - a) / n }')
+	check_ms=$(checks $nruns)
+	echo "$run_ms $check_ms $(cat "$tmp/rss-after")" >>"$tmp/rounds"
+	echo "round $round: CPU per scheduled run ${run_ms} ms, per ismsctl check ${check_ms} ms; RSS after $nruns runs $(cat "$tmp/rss-after") kB"
+	round=$((round + 1))
 done
-check_ms=$(awk -v t="$total" -v n=$nruns 'BEGIN { printf "%.1f", t / n }')
+median() {	# median of column $1 of the rounds
+	cut -d' ' -f"$1" "$tmp/rounds" | sort -n | awk '{ v[NR] = $1 }
+	    END { if (NR % 2) print v[(NR + 1) / 2];
+	    else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+run_ms=$(median 1)
+check_ms=$(median 2)
+rss_after=$(median 3)
 echo "processes:              $(echo $all | wc -w) ($all)"
 echo "idle PSS, all together: $((pss / 1024)).$(( (pss % 1024) * 10 / 1024 )) MB (goal <= 8 MB)"
 echo "idle RSS, summed:       $((rss / 1024)).$(( (rss % 1024) * 10 / 1024 )) MB (shared libraries counted once per process)"
 echo "system calls in ${idle}s idle: $calls, of which $attach are strace attaching (goal: no others)"
 grep -v -e 'restart_syscall' -e 'epoll_wait(.*<\(unfinished\|detached\)' -e 'resumed>' -e '^$' "$tmp/strace" | head -n 5
-echo "CPU per scheduled run: ${run_ms} ms; per ismsctl check (stored): ${check_ms} ms (task-clock, mean of $nruns)"
+echo "idle RSS after $nruns runs, summed: $((rss_after / 1024)).$(( (rss_after % 1024) * 10 / 1024 )) MB (median of $rounds rounds)"
+echo "CPU per scheduled run: ${run_ms} ms; per ismsctl check (stored): ${check_ms} ms (task-clock; medians of $rounds rounds of $nruns)"
+awk -v a="$run_ms" -v b="$check_ms" 'BEGIN { printf "ratio run/check: %.2f (goal <= 1)\n", a / b }'
