@@ -490,6 +490,9 @@ enum imsg_type {
 	IMSG_CLIENT_CERT,	/* parent > net: {cert, key, ca} PEM for
 				   reports (ca null: system store), or
 				   {} when not enrolled */
+	IMSG_MEMO,		/* collection worker > parent: the
+				   collectors' memo, kept for the next
+				   run's worker (collector_memo_get) */
 	IMSG_MAX
 };
 

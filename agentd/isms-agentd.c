@@ -89,6 +89,7 @@ struct parent {
 
 	/* The collection in progress. */
 	pid_t			 worker;
+	json_t			*memo;		/* collectors', between runs */
 	struct ipc		*worker_ipc;
 	struct event		*worker_timer;
 	int64_t			 run;
@@ -330,8 +331,17 @@ worker_main(struct parent *p, int fd, size_t from, time_t now)
 	ctx.now = now;
 	ctx.backup_targets = p->conf->backup_targets;
 	ctx.nbackup_targets = p->conf->nbackup_targets;
+	ctx.memo = p->memo;	/* our copy: changes go back to the parent */
 	for (i = from; collectors[i] != NULL; i++) {
 		facts = collector_run_one(collectors[i], &ctx);
+		if (ctx.memo_changed) {
+			if ((body = json_dumps(ctx.memo, JSON_COMPACT)) ==
+			    NULL || ipc_write_blocking(fd, IMSG_MEMO, body,
+			    strlen(body)) == -1)
+				_exit(1);
+			free(body);
+			ctx.memo_changed = 0;
+		}
 		/*
 		 * Written as {"name":"NAME","facts":{...}} with the name
 		 * first, so the parent can check it without parsing the
@@ -431,6 +441,7 @@ parent_dispatch_worker(struct ipc *ipc, uint32_t type, const char *data,
 	struct parent		*p = arg;
 	const struct collector	*c = collectors[p->next_collector];
 	struct timeval		 tv = { p->conf->collector_timeout_s, 0 };
+	json_t			*memo;
 	char			 prefix[128];
 
 	switch (type) {
@@ -450,6 +461,14 @@ parent_dispatch_worker(struct ipc *ipc, uint32_t type, const char *data,
 		break;
 	case IMSG_COLLECT_DONE:
 		parent_collect_done(p);
+		break;
+	case IMSG_MEMO:
+		if ((memo = json_loadb(data, len, 0, NULL)) == NULL ||
+		    !json_is_object(memo))
+			fatalx("%s: bad memo from the collector worker",
+			    __func__);
+		json_decref(p->memo);
+		p->memo = memo;
 		break;
 	default:
 		fatalx("%s: unexpected message %u", __func__, type);
@@ -971,6 +990,7 @@ main(int argc, char **argv)
 	evsignal_add(p.ev_sigint, NULL);
 	evsignal_add(p.ev_sigchld, NULL);
 	p.worker_timer = evtimer_new(p.base, parent_worker_timeout, &p);
+	p.memo = json_object();
 
 	p.outstanding = json_object();
 	parent_client_load(&p);

@@ -4,7 +4,14 @@
 #  - wake-ups between scheduled runs: every system call of every process
 #    over a quiet window, counted with strace (goal: zero);
 #  - CPU of one scheduled run against one stored "ismsctl check" (goal: no
-#    more), as perf task-clock.
+#    more), as perf task-clock.  The daemon's runs after its first reuse
+#    the pending updates while the dpkg status and apt lists are the same
+#    files (the collectors' memo, isms-agentd(8)); a run after the lists
+#    changed costs what a check costs (ratio 0.92-1.01 measured before
+#    the memo, when every run read everything).
+# Measured (release build, this 2-core machine, helpers compiling):
+#    RSS summed 7.3-7.4 MB after start, 7.6 MB after 10 runs; PSS 3.9 MB;
+#    0 idle system calls; CPU per run 18.1 ms vs 67.5 ms per check (0.27).
 # usage: bench/agentd-idle.sh [BUILDDIR] [IDLE_SECONDS] [ROUNDS]
 # Needs root (the daemon chroots) and strace.
 set -eu

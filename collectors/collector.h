@@ -53,6 +53,14 @@ struct collector_ctx {
 	int			 live;	/* 1: this host, may run host commands */
 	const struct backup_target *backup_targets;
 	size_t			 nbackup_targets;
+	/*
+	 * Values kept between runs by a long-lived caller (isms-agentd), or
+	 * NULL: {"key": {"sig": "...", "value": ...}}.  A collector may
+	 * reuse a value computed from inputs whose identities (inode, size,
+	 * times) form the same signature; see collector_memo_get.
+	 */
+	json_t			*memo;
+	int			 memo_changed;	/* put since last cleared */
 };
 
 #define COLLECTOR_NEEDS_ROOT	0x1	/* needs root privileges to read all */
@@ -75,5 +83,14 @@ json_t			*collector_run_one(const struct collector *,
 			    struct collector_ctx *);
 /* Runs every collector; returns {"<name>": facts, ...}. */
 json_t			*collectors_run(struct collector_ctx *);
+/* Appends the identity of root/path (or why it has none) to *sig. */
+void			 collector_memo_sig(char **sig, const char *root,
+			    const char *path);
+/* The value kept under key if its signature is sig, else NULL. */
+const json_t		*collector_memo_get(struct collector_ctx *,
+			    const char *key, const char *sig);
+/* Keeps a copy of value under key with its signature (if ctx->memo). */
+void			 collector_memo_put(struct collector_ctx *,
+			    const char *key, const char *sig, const json_t *);
 
 #endif

@@ -402,8 +402,9 @@ patch_set_time(json_t *o, const char *at, const char *age, time_t t,
 static json_t *
 patch_updates(struct collector_ctx *ctx, struct pkgtab *tab, json_t *meta)
 {
-	json_t			*o, *arr, *e, *lists;
-	char			**names, *cause = NULL, *path;
+	json_t			*o, *arr, *e, *lists = NULL;
+	const json_t		*memo = NULL;
+	char			**names, *cause = NULL, *path, *sig = NULL;
 	struct aptrel		*rels = NULL;
 	const struct aptrel	*rel;
 	struct list_scan	 ls;
@@ -424,22 +425,39 @@ patch_updates(struct collector_ctx *ctx, struct pkgtab *tab, json_t *meta)
 	}
 	fact_source(o, "%s", APT_LISTS);
 
+	/*
+	 * What follows depends only on the dpkg status and the files in
+	 * the lists directory: a daemon keeps it while none of them
+	 * changed (collector_memo_get).
+	 */
+	if (ctx->memo != NULL) {
+		collector_memo_sig(&sig, ctx->root, DPKG_STATUS);
+		for (i = 0; names[i] != NULL; i++) {
+			xasprintf(&path, "%s/%s", APT_LISTS, names[i]);
+			collector_memo_sig(&sig, ctx->root, path);
+			free(path);
+		}
+		memo = collector_memo_get(ctx, "patch.updates", sig);
+	}
+
 	/* Release files first: they say which lists are security. */
 	for (i = 0; names[i] != NULL; i++) {
 		if (!str_endswith(names[i], "_InRelease") &&
 		    !str_endswith(names[i], "_Release"))
 			continue;
-		rels = xreallocarray(rels, nrels + 1, sizeof *rels);
-		memset(&rels[nrels], 0, sizeof *rels);
-		rels[nrels].prefix = xstrndup(names[i],
-		    strrchr(names[i], '_') + 1 - names[i]);
 		xasprintf(&path, "%s/%s", APT_LISTS, names[i]);
-		patch_release_read(ctx->root, path, &rels[nrels]);
+		if (memo == NULL) {
+			rels = xreallocarray(rels, nrels + 1, sizeof *rels);
+			memset(&rels[nrels], 0, sizeof *rels);
+			rels[nrels].prefix = xstrndup(names[i],
+			    strrchr(names[i], '_') + 1 - names[i]);
+			patch_release_read(ctx->root, path, &rels[nrels]);
+			nrels++;
+		}
 		if (root_stat(ctx->root, path, &sb, NULL) == 0 &&
 		    sb.st_mtime > newest)
 			newest = sb.st_mtime;
 		free(path);
-		nrels++;
 	}
 	if (newest != 0 && !json_is_integer(json_object_get(meta,
 	    "lists_refreshed_at"))) {
@@ -448,6 +466,11 @@ patch_updates(struct collector_ctx *ctx, struct pkgtab *tab, json_t *meta)
 		fact_set_str(meta, "method", "newest Release file in "
 		    APT_LISTS);
 		fact_source(meta, "%s/*Release", APT_LISTS);
+	}
+	if (memo != NULL) {
+		json_decref(o);
+		o = json_deep_copy(memo);
+		goto out;
 	}
 
 	lists = json_array();
@@ -536,6 +559,7 @@ patch_updates(struct collector_ctx *ctx, struct pkgtab *tab, json_t *meta)
 	fact_set_int(o, "security_pending_count", nsec);
 	fact_set_bool(o, "pending_truncated", npend > PATCH_PENDING_MAX);
 	free(pend);
+	collector_memo_put(ctx, "patch.updates", sig, o);
 out:
 	json_decref(lists);
 	for (i = 0; i < nrels; i++) {
@@ -546,6 +570,7 @@ out:
 		free(rels[i].codename);
 	}
 	free(rels);
+	free(sig);
 	strv_free(names);
 	return (o);
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "aptlists.h"
@@ -95,6 +96,96 @@ test_uptodate(void **state)
 	assert_string_equal(unit_string(f, "os.eol_date"), "2028-06-30");
 	assert_true(unit_int(f, "os.days_to_eol") > 500);
 	json_decref(f);
+}
+
+/* Runs the collector on root with the memo m, as isms-agentd's worker. */
+static json_t *
+collect_memo(const char *root, json_t *m, int *changed)
+{
+	struct collector_ctx	 ctx;
+	json_t			*f;
+
+	memset(&ctx, 0, sizeof ctx);
+	ctx.root = root;
+	ctx.now = UNIT_NOW;
+	ctx.memo = m;
+	f = collector_patch.collect(&ctx);
+	*changed = ctx.memo_changed;
+	return (f);
+}
+
+/*
+ * The memo: a daemon's next run reuses the pending updates while the
+ * dpkg status and every file in the lists directory are the same files,
+ * and computes them again after any change to any of them.
+ */
+static void
+test_memo(void **state)
+{
+	json_t	*m, *f, *g, *kept;
+	char	 root[512], sh[1024];
+	int	 changed;
+	size_t	 i;
+	static const char *const changes[] = {
+		"touch var/lib/apt/lists/*bookworm-security_main*Packages",
+		"touch var/lib/dpkg/status",
+		"touch var/lib/apt/lists/new_Packages",
+		"rm var/lib/apt/lists/*bookworm-updates_main*Packages",
+		"cp -p var/lib/dpkg/status s && mv s var/lib/dpkg/status",
+	};
+
+	(void)state;
+	/* No memo (ismsctl check): nothing kept. */
+	unit_copy_fixture(tmp, "patch-security-pending", "true", root,
+	    sizeof root);
+	f = collect_memo(root, NULL, &changed);
+	assert_false(changed);
+	json_decref(f);
+
+	m = json_object();
+	f = collect_memo(root, m, &changed);
+	assert_true(changed);
+	kept = json_object_get(json_object_get(m, "patch.updates"), "value");
+	assert_non_null(kept);
+	assert_true(json_equal(kept, unit_path(f, "updates")));
+	assert_int_equal(unit_int(f, "updates.pending_count"), 2);
+
+	/* The same files: the kept value is what comes out (marked). */
+	json_object_set_new(kept, "pending_count", json_integer(999));
+	g = collect_memo(root, m, &changed);
+	assert_false(changed);
+	assert_int_equal(unit_int(g, "updates.pending_count"), 999);
+	/* The rest is read every time: the refresh time among it. */
+	assert_true(json_equal(unit_path(g, "metadata"),
+	    unit_path(f, "metadata")));
+	json_decref(g);
+
+	/* Any change to any input: computed again, kept again. */
+	for (i = 0; i < sizeof changes / sizeof changes[0]; i++) {
+		snprintf(sh, sizeof sh, "cd '%s' && sleep 0.01 && %s", root,
+		    changes[i]);
+		assert_int_equal(system(sh), 0);
+		kept = json_object_get(json_object_get(m, "patch.updates"),
+		    "value");
+		json_object_set_new(kept, "pending_count", json_integer(999));
+		g = collect_memo(root, m, &changed);
+		if (!changed)
+			fail_msg("memo reused after: %s", changes[i]);
+		assert_int_not_equal(unit_int(g, "updates.pending_count"), 999);
+		json_decref(g);
+	}
+	/* A read error is not kept: the next run tries again. */
+	json_object_clear(m);
+	snprintf(sh, sizeof sh, "cd '%s'/var/lib/apt/lists && "
+	    "rm *bookworm_main*Packages && mkdir x_main_Packages", root);
+	assert_int_equal(system(sh), 0);
+	g = collect_memo(root, m, &changed);
+	assert_non_null(unit_path(g, "updates._error"));
+	assert_false(changed);
+	assert_null(json_object_get(m, "patch.updates"));
+	json_decref(g);
+	json_decref(f);
+	json_decref(m);
 }
 
 static void
@@ -410,6 +501,7 @@ main(void)
 		cmocka_unit_test(test_aptconf),
 		cmocka_unit_test(test_history),
 		cmocka_unit_test(test_aptlists_chunks),
+		cmocka_unit_test(test_memo),
 	};
 	return (cmocka_run_group_tests(tests, setup, teardown));
 }
