@@ -33,6 +33,9 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -98,6 +101,7 @@ struct http_conn {
 	struct http_server	*srv;
 	struct bufferevent	*bev;
 	struct event		*deadline;
+	int			 nodelay;	/* TCP_NODELAY is set */
 };
 
 static int	http_conn_idx = -1;	/* SSL ex_data index of http_conn */
@@ -845,6 +849,25 @@ out:
 	evbuffer_drain(in, evbuffer_get_length(in));
 }
 
+/*
+ * Answers go out at once: without TCP_NODELAY, Nagle holds a reply's
+ * last segment until the client's delayed ACK of the previous one.
+ * Accepted sockets inherit it from the listener on Linux; this covers
+ * the others, once per connection.
+ */
+static void
+http_nodelay(struct http_conn *c)
+{
+	evutil_socket_t	s;
+	int		one = 1;
+
+	if ((s = bufferevent_getfd(c->bev)) == -1)
+		return;
+	if (setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == -1)
+		log_debug("setsockopt TCP_NODELAY: %s", strerror(errno));
+	c->nodelay = 1;
+}
+
 /* Every request: route by path, then by method. */
 static void
 http_request(struct evhttp_request *req, void *arg)
@@ -858,8 +881,11 @@ http_request(struct evhttp_request *req, void *arg)
 	char			 peer[128];
 
 	/* The request is whole: its deadline no longer applies. */
-	if ((c = http_conn_of(req)) != NULL)
+	if ((c = http_conn_of(req)) != NULL) {
 		evtimer_del(c->deadline);
+		if (!c->nodelay)
+			http_nodelay(c);
+	}
 	log_debug("%s %s from %s", cmd == EVHTTP_REQ_GET ? "GET" :
 	    cmd == EVHTTP_REQ_POST ? "POST" : "other", path != NULL ? path :
 	    "?", http_peer(req, peer, sizeof peer));
@@ -965,6 +991,7 @@ http_server_new(struct event_base *base, const struct collectord_conf *conf,
 	struct evhttp_bound_socket	*b;
 	size_t				 i;
 	struct timeval			 tv;
+	int				 one;
 
 	if (http_conn_idx == -1 && (http_conn_idx = SSL_get_ex_new_index(0,
 	    NULL, NULL, NULL, http_conn_free)) == -1)
@@ -1007,6 +1034,11 @@ http_server_new(struct event_base *base, const struct collectord_conf *conf,
 			return (NULL);
 		}
 		srv->bound[srv->nbound++] = b;
+		one = 1;
+		if (setsockopt(evhttp_bound_socket_get_fd(b), IPPROTO_TCP,
+		    TCP_NODELAY, &one, sizeof one) == -1)
+			log_debug("setsockopt TCP_NODELAY: %s",
+			    strerror(errno));
 		log_info("listening on %s", conf->listen[i].text);
 	}
 	return (srv);
