@@ -190,6 +190,35 @@ test_sha256(void **state)
 	free(big);
 }
 
+/* strlcpy and strlcat (common/compat.c where the C library lacks them). */
+static void
+test_strlcpy(void **state)
+{
+	char	b[8];
+
+	(void)state;
+	assert_int_equal(strlcpy(b, "abc", sizeof b), 3);
+	assert_string_equal(b, "abc");
+	assert_int_equal(strlcpy(b, "abcdefghij", sizeof b), 10);
+	assert_string_equal(b, "abcdefg");
+	assert_int_equal(strlcpy(b, "xyz", 0), 3);
+	assert_string_equal(b, "abcdefg");
+	assert_int_equal(strlcpy(b, "", sizeof b), 0);
+	assert_string_equal(b, "");
+
+	strlcpy(b, "ab", sizeof b);
+	assert_int_equal(strlcat(b, "cd", sizeof b), 4);
+	assert_string_equal(b, "abcd");
+	assert_int_equal(strlcat(b, "efghij", sizeof b), 10);
+	assert_string_equal(b, "abcdefg");
+	assert_int_equal(strlcat(b, "k", sizeof b), 8);
+	assert_string_equal(b, "abcdefg");
+	/* dst not terminated within dsize: size + strlen(src). */
+	memset(b, 'x', sizeof b);
+	assert_int_equal(strlcat(b, "abc", 4), 7);
+	assert_int_equal(b[3], 'x');
+}
+
 int
 main(void)
 {
@@ -200,6 +229,7 @@ main(void)
 		cmocka_unit_test(test_root_files),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_strlcpy),
 	};
 	return (cmocka_run_group_tests(tests, NULL, NULL));
 }
