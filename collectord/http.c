@@ -102,6 +102,10 @@ struct http_conn {
 	struct bufferevent	*bev;
 	struct event		*deadline;
 	int			 nodelay;	/* TCP_NODELAY is set */
+	int			 peer_checked;	/* the fields below are set */
+	char			*host_id;	/* the client certificate's */
+	char			*serial;	/* its serial, lowercase hex */
+	const char		*peer_why;	/* why there is no host_id */
 };
 
 static int	http_conn_idx = -1;	/* SSL ex_data index of http_conn */
@@ -277,6 +281,8 @@ http_conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
 	} else if (c->srv->paused && c->srv->nconns < c->srv->max_conns)
 		http_pause(c->srv, 0);
 	event_free(c->deadline);
+	free(c->host_id);
+	free(c->serial);
 	free(c);
 }
 
@@ -520,6 +526,40 @@ out:
 }
 
 /*
+ * The verified client certificate's host_id and serial, worked out on a
+ * connection's first request and kept for the others: the certificate
+ * cannot change within a TLS connection (renegotiation is off), and
+ * pki_cert_host_id verifies its signature, too dear for every request.
+ * 0, or -1 and *why if there is no usable certificate.
+ */
+static int
+http_conn_peer(struct http_server *srv, struct http_conn *c, SSL *ssl,
+    const char **why)
+{
+	X509	*cert;
+
+	if (!c->peer_checked) {
+		c->peer_checked = 1;
+		if ((cert = SSL_get1_peer_certificate(ssl)) == NULL)
+			c->peer_why = "a client certificate from enrollment "
+			    "is required";
+		else if (SSL_get_verify_result(ssl) != X509_V_OK)
+			c->peer_why = "the client certificate did not verify";
+		else if ((c->host_id = pki_cert_host_id(srv->ca, cert,
+		    NULL)) == NULL)
+			c->peer_why = "the client certificate names no host";
+		else
+			c->serial = pki_cert_serial_hex(cert);
+		X509_free(cert);
+	}
+	if (c->host_id == NULL) {
+		*why = c->peer_why;
+		return (-1);
+	}
+	return (0);
+}
+
+/*
  * The host of a request: the host_id of the client certificate, which
  * the handshake verified (chain to our CA, known to the store, not
  * revoked).  NULL and *why if there is none.
@@ -528,13 +568,20 @@ static char *
 http_client_host(struct http_server *srv, struct evhttp_request *req,
     const char **why)
 {
-	SSL	*ssl;
-	X509	*cert;
-	char	*host_id;
+	struct http_conn	*c;
+	SSL			*ssl;
+	X509			*cert;
+	char			*host_id;
 
 	*why = "a client certificate from enrollment is required";
-	if ((ssl = http_ssl_of(req)) == NULL ||
-	    (cert = SSL_get1_peer_certificate(ssl)) == NULL)
+	if ((ssl = http_ssl_of(req)) == NULL)
+		return (NULL);
+	if ((c = SSL_get_ex_data(ssl, http_conn_idx)) != NULL) {
+		if (http_conn_peer(srv, c, ssl, why) == -1)
+			return (NULL);
+		return (xstrdup(c->host_id));
+	}
+	if ((cert = SSL_get1_peer_certificate(ssl)) == NULL)
 		return (NULL);
 	host_id = NULL;
 	if (SSL_get_verify_result(ssl) != X509_V_OK)
@@ -543,6 +590,39 @@ http_client_host(struct http_server *srv, struct evhttp_request *req,
 		*why = "the client certificate names no host";
 	X509_free(cert);
 	return (host_id);
+}
+
+/*
+ * Whether the certificate of a kept-alive connection is still in force:
+ * the handshake checked it, but "host revoke" or a re-enrollment may
+ * have revoked it since.  One indexed look-up in the store.  0, or the
+ * HTTP status to refuse with and *why.
+ */
+static int
+http_client_in_force(struct http_server *srv, struct evhttp_request *req,
+    const char **why)
+{
+	struct http_conn	*c;
+	char			*cause = NULL;
+	int			 state;
+
+	if ((c = http_conn_of(req)) == NULL || c->serial == NULL)
+		return (0);	/* no cache: verified by this request's path */
+	state = srv->store->ops->cert_state(srv->store, c->serial, &cause);
+	switch (state) {
+	case CSTORE_CERT_VALID:
+		return (0);
+	case CSTORE_CERT_REVOKED:
+		*why = "the client certificate has been revoked";
+		return (403);
+	case CSTORE_CERT_UNKNOWN:
+		*why = "the client certificate is not in force";
+		return (403);
+	}
+	log_warnx("certificate %s: %s", c->serial, cause);
+	free(cause);
+	*why = "the collector's store failed";
+	return (503);
 }
 
 /*
@@ -722,6 +802,16 @@ http_reports(struct http_server *srv, struct evhttp_request *req)
 		    http_peer(req, peer, sizeof peer), why);
 		http_error(req, 401, "unauthorized", "%s", why);
 		return;
+	}
+	if ((state = http_client_in_force(srv, req, &why)) != 0) {
+		log_info("report from host %s (%s) refused: %s", host_id,
+		    http_peer(req, peer, sizeof peer), why);
+		if (state == 503)
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    req), "Retry-After", "5");
+		http_error(req, state, state == 503 ? "unavailable" :
+		    "forbidden", "%s", why);
+		goto out;
 	}
 	memset(&err, 0, sizeof err);
 	len = evbuffer_get_length(in);
