@@ -29,6 +29,8 @@
 #define REPORTV_MAX_VERSION	64	/* bytes of agent.version */
 #define REPORTV_MAX_HOSTNAME	253	/* bytes, as DNS */
 
+struct jp;
+
 enum reportv_kind {
 	REPORTV_RUN,
 	REPORTV_CATCH_UP
@@ -55,6 +57,9 @@ struct reportv_result {
 	enum reportv_status	 status;
 	enum reportv_severity	 severity;
 	json_t			*obj;		/* the whole result object */
+	/* Set by reportv_ingest only (obj is NULL there): */
+	const char		*message;
+	const char		*controls;	/* compact JSON array */
 };
 
 struct reportv {
@@ -69,6 +74,10 @@ struct reportv {
 	size_t			 nresults;
 	struct reportv_result	*results;	/* in document order */
 	unsigned int		 summary[REPORTV_NSTATUS];
+	/* Set by reportv_ingest only (root is NULL there): */
+	char			 sha256[65];	/* hex, see reportv_ingest */
+	int			 canonical;	/* the body was canonical */
+	struct jp		*doc;		/* its parsed document */
 };
 
 struct reportv_error {
@@ -92,6 +101,19 @@ struct reportv_error {
 int	 reportv_parse(const char *buf, size_t len, struct reportv **out,
 	    struct reportv_error *err);
 void	 reportv_free(struct reportv *);
+
+/*
+ * The same contract as reportv_parse, with the same statuses and
+ * pointers, but without jansson: a single-pass parser into one arena.
+ * root and results[].obj stay NULL; results[].message and .controls
+ * (the array as compact JSON) are set instead, and sha256 is the hash
+ * of the document as compact JSON with sorted keys (jansson's json_dumps
+ * with JSON_COMPACT | JSON_SORT_KEYS, as the agent sends it).  When the
+ * body already is that form, checked while parsing, the body itself is
+ * hashed (canonical = 1); otherwise jansson serialises it once.
+ */
+int	 reportv_ingest(const char *buf, size_t len, struct reportv **out,
+	    struct reportv_error *err);
 
 const char	*reportv_status_name(enum reportv_status);
 const char	*reportv_severity_name(enum reportv_severity);

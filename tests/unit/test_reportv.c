@@ -7,6 +7,7 @@
  * pointer of the violation; gzip bodies inflate, and bombs, truncated
  * and corrupt streams are refused with 413 or 400.
  */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,11 +18,13 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
 #include <zlib.h>
 
 #include "reportv.h"
 
 #define GOOD	FIXTURES "/reports/good.json"
+#define CORPUS	FIXTURES "/../fuzz/corpus/report"
 
 static char	*good;
 static size_t	 goodlen;
@@ -49,6 +52,106 @@ slurp(const char *path, size_t *len)
 	fclose(f);
 	*len = n;
 	return (buf);
+}
+
+/* SHA-256 of s as lower-case hex. */
+static void
+sha_hex(const char *s, size_t len, char hex[65])
+{
+	unsigned char	md[EVP_MAX_MD_SIZE];
+	unsigned int	mdlen, i;
+
+	assert_int_equal(EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL),
+	    1);
+	for (i = 0; i < mdlen; i++)
+		snprintf(hex + i * 2, 3, "%02x", md[i]);
+}
+
+/* Both NULL or both the same string. */
+static void
+same_str(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		assert_ptr_equal(a, b);
+	else
+		assert_string_equal(a, b);
+}
+
+/*
+ * The differential check: reportv_ingest (no jansson) against
+ * reportv_parse's verdict r, rv, err on the same bytes.  Same verdict,
+ * status and pointer; an accepted report has the same fields, its
+ * controls and message are what http.c stored from the jansson DOM, its
+ * sha256 is that of jansson's compact key-sorted serialisation, and it
+ * is flagged canonical exactly when the body is that serialisation.
+ */
+static void
+compare_ingest(const char *buf, size_t len, int r, struct reportv *rv,
+    const struct reportv_error *err)
+{
+	struct reportv		*fv;
+	struct reportv_error	 ferr;
+	json_t			*v;
+	char			*s, hex[65];
+	size_t			 i;
+	int			 fr;
+
+	fr = reportv_ingest(buf, len, &fv, &ferr);
+	if (fr != r || ferr.status != err->status ||
+	    strcmp(ferr.pointer, err->pointer) != 0)
+		fail_msg("reportv_parse: %d, %d at \"%s\" (%s); reportv_ingest: "
+		    "%d, %d at \"%s\" (%s)", r, err->status, err->pointer,
+		    err->detail, fr, ferr.status, ferr.pointer, ferr.detail);
+	if (fr == -1) {
+		assert_null(fv);
+		assert_true(strlen(ferr.detail) > 10);
+		assert_int_equal(ferr.detail[strlen(ferr.detail) - 1], '.');
+		v = json_string(ferr.detail);
+		assert_non_null(v);
+		json_decref(v);
+		return;
+	}
+	assert_null(fv->root);
+	assert_string_equal(fv->report_id, rv->report_id);
+	assert_int_equal(fv->kind, rv->kind);
+	assert_int_equal(fv->generated_at, rv->generated_at);
+	assert_string_equal(fv->generated_at_str, rv->generated_at_str);
+	assert_string_equal(fv->agent_version, rv->agent_version);
+	same_str(fv->host_id, rv->host_id);
+	same_str(fv->hostname, rv->hostname);
+	assert_int_equal(fv->nresults, rv->nresults);
+	assert_memory_equal(fv->summary, rv->summary, sizeof rv->summary);
+	for (i = 0; i < rv->nresults; i++) {
+		assert_string_equal(fv->results[i].check, rv->results[i].check);
+		assert_int_equal(fv->results[i].status, rv->results[i].status);
+		assert_int_equal(fv->results[i].severity,
+		    rv->results[i].severity);
+		assert_string_equal(fv->results[i].message, json_string_value(
+		    json_object_get(rv->results[i].obj, "message")));
+		s = json_dumps(json_object_get(rv->results[i].obj, "controls"),
+		    JSON_COMPACT | JSON_ENCODE_ANY);
+		assert_string_equal(fv->results[i].controls, s);
+		free(s);
+	}
+	s = json_dumps(rv->root, JSON_COMPACT | JSON_SORT_KEYS);
+	sha_hex(s, strlen(s), hex);
+	assert_string_equal(fv->sha256, hex);
+	assert_int_equal(fv->canonical, strlen(s) == len &&
+	    memcmp(s, buf, len) == 0);
+	free(s);
+	reportv_free(fv);
+}
+
+/* reportv_parse, with reportv_ingest checked against it. */
+static int
+parse_both(const char *buf, size_t len, struct reportv **out,
+    struct reportv_error *err)
+{
+	int	r;
+
+	r = reportv_parse(buf, len, out, err);
+	compare_ingest(buf, len, r, *out, err);
+	return (r);
 }
 
 static int
@@ -134,7 +237,7 @@ expect(const char *s, int status, const char *pointer)
 	struct reportv_error	 err;
 	int			 r;
 
-	r = reportv_parse(s, strlen(s), &rv, &err);
+	r = parse_both(s, strlen(s), &rv, &err);
 	if (status == 0) {
 		if (r != 0)
 			fail_msg("refused (%d %s): %s", err.status,
@@ -171,7 +274,7 @@ test_good(void **state)
 	struct reportv		*rv;
 	struct reportv_error	 err;
 
-	assert_int_equal(reportv_parse(good, goodlen, &rv, &err), 0);
+	assert_int_equal(parse_both(good, goodlen, &rv, &err), 0);
 	assert_string_equal(rv->report_id,
 	    "6f1c2a3e-8b4d-4e5f-9a0b-1c2d3e4f5a6b");
 	assert_int_equal(rv->kind, REPORTV_RUN);
@@ -430,43 +533,43 @@ test_malformed(void **state)
 	json_t			*v;
 	int			 i;
 
-	assert_int_equal(reportv_parse(good, goodlen / 2, &rv, &err), -1);
+	assert_int_equal(parse_both(good, goodlen / 2, &rv, &err), -1);
 	assert_int_equal(err.status, 400);
 	assert_true(err.line > 100);
 	assert_string_equal(err.pointer, "");
 
 	s = "{\n  \"schema\": tru,\n}";
-	assert_int_equal(reportv_parse(s, strlen(s), &rv, &err), -1);
+	assert_int_equal(parse_both(s, strlen(s), &rv, &err), -1);
 	assert_int_equal(err.status, 400);
 	assert_int_equal(err.line, 2);
 	assert_non_null(strstr(err.detail, "line 2"));
 
 	s = "{\"schema\": \"a\", \"schema\": \"isms-agent/report/v1\"}";
-	assert_int_equal(reportv_parse(s, strlen(s), &rv, &err), -1);
+	assert_int_equal(parse_both(s, strlen(s), &rv, &err), -1);
 	assert_int_equal(err.status, 400);
 	assert_non_null(strstr(err.detail, "duplicate"));
 
 	s = "{\"schema\": \"a\\u0000b\"}";
-	assert_int_equal(reportv_parse(s, strlen(s), &rv, &err), -1);
+	assert_int_equal(parse_both(s, strlen(s), &rv, &err), -1);
 	assert_int_equal(err.status, 400);
 
 	s = "{\"schema\": \"\xc3\x28\"}";
-	assert_int_equal(reportv_parse(s, strlen(s), &rv, &err), -1);
+	assert_int_equal(parse_both(s, strlen(s), &rv, &err), -1);
 	assert_int_equal(err.status, 400);
 
 	s = "{} {}";
-	assert_int_equal(reportv_parse(s, strlen(s), &rv, &err), -1);
+	assert_int_equal(parse_both(s, strlen(s), &rv, &err), -1);
 	assert_int_equal(err.status, 400);
 
 	/* jansson quotes the bytes where it stopped: cut UTF-8 (fuzzing). */
 	s = "\"\\\xc3\xa3\x93\xa4";
-	assert_int_equal(reportv_parse(s, strlen(s), &rv, &err), -1);
+	assert_int_equal(parse_both(s, strlen(s), &rv, &err), -1);
 	assert_int_equal(err.status, 400);
 	v = json_string(err.detail);
 	assert_non_null(v);
 	json_decref(v);
 
-	assert_int_equal(reportv_parse("", 0, &rv, &err), -1);
+	assert_int_equal(parse_both("", 0, &rv, &err), -1);
 	assert_int_equal(err.status, 400);
 
 	/* Well formed but not an object: a schema violation at the root. */
@@ -480,11 +583,11 @@ test_malformed(void **state)
 		deep[66 - i - 1] = ']';
 	}
 	deep[66] = '\0';
-	assert_int_equal(reportv_parse(deep, 66, &rv, &err), -1);
+	assert_int_equal(parse_both(deep, 66, &rv, &err), -1);
 	assert_int_equal(err.status, 400);
 	assert_non_null(strstr(err.detail, "nesting"));
 	assert_int_equal(err.column, 33);
-	assert_int_equal(reportv_parse(deep + 1, 64, &rv, &err), -1);
+	assert_int_equal(parse_both(deep + 1, 64, &rv, &err), -1);
 	assert_int_equal(err.status, 422);
 	/* Brackets inside strings do not count. */
 	s = "{\"a\": \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[[[\"}";
@@ -502,7 +605,7 @@ test_too_large(void **state)
 
 	big = calloc(1, (size_t)REPORTV_MAX_SIZE + 1);
 	assert_non_null(big);
-	assert_int_equal(reportv_parse(big, (size_t)REPORTV_MAX_SIZE + 1,
+	assert_int_equal(parse_both(big, (size_t)REPORTV_MAX_SIZE + 1,
 	    &rv, &err), -1);
 	assert_int_equal(err.status, 413);
 	free(big);
@@ -522,7 +625,7 @@ test_detail_utf8(void **state)
 	    "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
 	    "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
 	    "\\n\"");
-	assert_int_equal(reportv_parse(s, strlen(s), &rv, &err), -1);
+	assert_int_equal(parse_both(s, strlen(s), &rv, &err), -1);
 	free(s);
 	assert_int_equal(err.status, 422);
 	assert_non_null(strstr(err.detail, "..."));
@@ -577,7 +680,7 @@ test_gzip_roundtrip(void **state)
 	assert_int_equal(outlen, goodlen);
 	assert_memory_equal(out, good, goodlen);
 	assert_int_equal(out[outlen], '\0');
-	assert_int_equal(reportv_parse(out, outlen, &rv, &err), 0);
+	assert_int_equal(parse_both(out, outlen, &rv, &err), 0);
 	reportv_free(rv);
 	free(out);
 
@@ -698,6 +801,246 @@ test_gzip_corrupt(void **state)
 	free(gz);
 }
 
+/* Every input of the fuzz corpus (inflated if gzip) and the fixtures. */
+static void
+test_corpus_differential(void **state)
+{
+	static const char	*dirs[] = { CORPUS, FIXTURES "/reports" };
+	struct reportv		*rv;
+	struct reportv_error	 err;
+	struct dirent		*de;
+	DIR			*d;
+	char			 path[1024], *buf, *out, *cause;
+	size_t			 len, outlen, i, n = 0;
+	int			 r;
+
+	for (i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		assert_non_null(d = opendir(dirs[i]));
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof path, "%s/%s", dirs[i],
+			    de->d_name);
+			assert_non_null(buf = slurp(path, &len));
+			print_message("%s\n", de->d_name);
+			r = parse_both(buf, len, &rv, &err);
+			reportv_free(rv);
+			if (len > 2 && (unsigned char)buf[0] == 0x1f &&
+			    (unsigned char)buf[1] == 0x8b && reportv_gunzip(buf,
+			    len, 1 << 20, &out, &outlen, &cause) == 0) {
+				r = parse_both(out, outlen, &rv, &err);
+				reportv_free(rv);
+				free(out);
+			}
+			(void)r;
+			free(buf);
+			n++;
+		}
+		closedir(d);
+	}
+	assert_true(n >= 12);
+}
+
+/* Syntax the two parsers must judge alike (status and pointer). */
+static void
+test_lexer_differential(void **state)
+{
+	static const char	*cases[] = {
+		"", " ", "{", "}", "[", "]", "{}", "[]", " {} ", "{}x", "{} {}",
+		"\xef\xbb\xbf{}", "\"x\"", "1", "null", "true", "{\"a\"}",
+		"{\"a\":}", "{\"a\":1,}", "[1,]", "[,1]", "{\"a\" 1}",
+		"{\"a\":1 \"b\":2}", "[1 2]", "{a:1}", "{'a':1}",
+		"[-]", "[-0]", "[-0.0]", "[01]", "[-01]", "[1.]", "[.5]",
+		"[1e]", "[1e+]", "[1E5]", "[1e400]", "[-1e400]", "[1e-400]",
+		"[9223372036854775807]", "[9223372036854775808]",
+		"[-9223372036854775808]", "[-9223372036854775809]",
+		"[0.1]", "[1.5e300]", "[123456789012345678901234567890.5]",
+		"[tru]", "[truex]", "[nul]", "[false1]", "[True]", "[NaN]",
+		"[Infinity]", "[\"\\u0000\"]", "[\"\\u0001\"]", "[\"\\u001f\"]",
+		"[\"\\u001F\"]", "[\"\\u0041\"]", "[\"\\/\"]", "[\"\\x\"]",
+		"[\"\\u12\"]", "[\"\\u12G4\"]", "[\"\\ud800\"]",
+		"[\"\\ud800\\u0041\"]", "[\"\\udc00\"]", "[\"\\ud83d\\ude00\"]",
+		"[\"\\uD83D\\uDE00\"]", "[\"\\ud83d\\ud83d\"]", "[\"a\tb\"]",
+		"[\"a\nb\"]", "[\"a\x7f\"]", "[\"\xc3\xa9\"]", "[\"\xc3\"]",
+		"[\"\xc0\x80\"]", "[\"\xc1\xbf\"]", "[\"\xe0\x80\x80\"]",
+		"[\"\xed\xa0\x80\"]", "[\"\xef\xbf\xbf\"]", "[\"\xf4\x8f\xbf\xbf\"]",
+		"[\"\xf4\x90\x80\x80\"]", "[\"\xf5\x80\x80\x80\"]", "[\"\x80\"]",
+		"[\"\xe2\x82\"]", "[\xc3\xa9]", "[\"abc", "[\"abc\\",
+		"{\"a\":1,\"a\":2}", "{\"a\":1,\"b\":2,\"a\":3}",
+		"{\"a\":1,\"\\u0061\":2}", "{\"b\":1,\"a\":2}",
+		"{\"a\":{\"x\":1},\"b\":{\"x\":1}}",
+		"{\"k1\":1,\"k2\":1,\"k3\":1,\"k4\":1,\"k5\":1,\"k6\":1,\"k7\":1,"
+		    "\"k8\":1,\"k9\":1,\"k0\":1,\"ka\":1,\"k3\":1}",
+		"{\"k1\":1,\"k2\":1,\"k3\":1,\"k4\":1,\"k5\":1,\"k6\":1,\"k7\":1,"
+		    "\"k8\":1,\"k9\":1,\"k0\":1,\"ka\":1,\"kb\":1}",
+		"{\"\":1}", "{\"a\\u0000\":1}", "[\r\n\t 1 ]", "[\f1]",
+		"{\"schema\":1}",
+	};
+	struct reportv		*rv;
+	struct reportv_error	 err;
+	char			 deep[80];
+	size_t			 i;
+	int			 d;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		print_message("case %zu\n", i);
+		parse_both(cases[i], strlen(cases[i]), &rv, &err);
+		reportv_free(rv);
+	}
+	/* NUL bytes, in a string, after the value, alone. */
+	assert_int_equal(parse_both("[\"a\0b\"]", 7, &rv, &err), -1);
+	assert_int_equal(parse_both("[1]\0", 4, &rv, &err), -1);
+	assert_int_equal(parse_both("\0", 1, &rv, &err), -1);
+	/* 32 levels are fine, 33 are not, with the column of the 33rd. */
+	for (d = 31; d <= 33; d++) {
+		memset(deep, '[', d);
+		memset(deep + d, ']', d);
+		parse_both(deep, 2 * d, &rv, &err);
+		reportv_free(rv);
+	}
+	memset(deep, '[', 33);
+	memset(deep + 33, ']', 33);
+	assert_int_equal(reportv_ingest(deep, 66, &rv, &err), -1);
+	assert_int_equal(err.status, 400);
+	assert_int_equal(err.column, 33);
+	assert_non_null(strstr(err.detail, "nesting"));
+}
+
+/* The good report with evidence e of result 4, in the given format. */
+static char *
+with_evidence(json_t *e, size_t flags)
+{
+	json_t		*doc;
+	json_error_t	 jerr;
+	char		*s;
+
+	doc = json_loadb(good, goodlen, 0, &jerr);
+	assert_non_null(doc);
+	json_object_set(json_array_get(json_object_get(doc, "results"), 4),
+	    "evidence", e);
+	s = json_dumps(doc, flags);
+	json_decref(doc);
+	return (s);
+}
+
+/*
+ * The canonical fast path: bodies as the agent writes them (jansson,
+ * compact, sorted keys) are hashed as received, whatever the evidence
+ * holds; other spellings of the same document get the same hash.
+ */
+static void
+test_canonical(void **state)
+{
+	static const char	*evidence[] = {
+		"{}", "{\"z\":1,\"a\":[true,false,null]}",
+		"{\"r\":[0.1,-0.0,1e300,1e-7,2.5,100.0,1.7976931348623157e308]}",
+		"{\"s\":\"\\u0001\\u001f\\b\\f\\n\\r\\t\\\"\\\\/\\u007f\"}",
+		"{\"u\":\"\\u00e9\\u20ac\\ud83d\\ude00\",\"\\u00e9\":0}",
+		"{\"i\":[0,-1,9223372036854775807,-9223372036854775808]}",
+		"{\"b\":{\"b\":{\"a\":1,\"B\":2,\"aa\":3,\"a\\u00e9\":4}}}",
+	};
+	static const char	*spelling[] = {
+		"\"\\u0041\"", "\"A\"", "\"\\/\"", "\"/\"", "\"\\u001f\"",
+		"\"\\u001F\"", "\"\\u000a\"", "\"\\n\"", "\"\\u00e9\"",
+		"\"\xc3\xa9\"", "\"\\ud83d\\ude00\"", "\"\\u007f\"", "\"\x7f\"",
+		"\"\\u0022\"", "\"\\\"\"", "1E2", "100.0", "1e2", "-0", "0",
+		"1e+300", "1.0000000000000001e300", "1e300", "0.10",
+		"0.10000000000000001", "1e-07", "9.9999999999999995e-8",
+		"-0.0", "12345678901234567", "true", "null", "[]", "{}",
+	};
+	struct reportv		*rv, *fv;
+	struct reportv_error	 err;
+	json_t			*e;
+	json_error_t		 jerr;
+	char			*s, *t, *p, sha[65];
+	size_t			 i;
+
+	for (i = 0; i < sizeof evidence / sizeof evidence[0]; i++) {
+		print_message("evidence %s\n", evidence[i]);
+		e = json_loads(evidence[i], 0, &jerr);
+		assert_non_null(e);
+		s = with_evidence(e, JSON_COMPACT | JSON_SORT_KEYS);
+		assert_int_equal(parse_both(s, strlen(s), &rv, &err), 0);
+		reportv_free(rv);
+		assert_int_equal(reportv_ingest(s, strlen(s), &fv, &err), 0);
+		assert_int_equal(fv->canonical, 1);
+		memcpy(sha, fv->sha256, sizeof sha);
+		reportv_free(fv);
+		free(s);
+		/* Not canonical: indented, or keys in document order. */
+		t = with_evidence(e, JSON_INDENT(1));
+		assert_int_equal(parse_both(t, strlen(t), &rv, &err), 0);
+		reportv_free(rv);
+		assert_int_equal(reportv_ingest(t, strlen(t), &fv, &err), 0);
+		assert_int_equal(fv->canonical, 0);
+		assert_string_equal(fv->sha256, sha);
+		reportv_free(fv);
+		free(t);
+		json_decref(e);
+	}
+	/*
+	 * One value spelled in ways jansson would and would not write: the
+	 * flag must say exactly whether the body is jansson's (parse_both).
+	 */
+	e = json_loads("{\"m\":\"MARK\"}", 0, &jerr);
+	s = with_evidence(e, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(e);
+	assert_non_null(p = strstr(s, "\"MARK\""));
+	for (i = 0; i < sizeof spelling / sizeof spelling[0]; i++) {
+		print_message("spelling %s\n", spelling[i]);
+		t = malloc(strlen(s) + strlen(spelling[i]) + 1);
+		sprintf(t, "%.*s%s%s", (int)(p - s), s, spelling[i], p + 6);
+		assert_int_equal(parse_both(t, strlen(t), &rv, &err), 0);
+		reportv_free(rv);
+		free(t);
+	}
+	free(s);
+}
+
+/* The evidence limit counts jansson's compact encoding exactly. */
+static void
+test_evidence_size(void **state)
+{
+	static const char	*fill[] = { "\\u0001", "\\n", "\\u00e9", "x",
+	    "\\u20ac", "\\/", "\\ud83d\\ude00" };
+	struct reportv		*rv;
+	struct reportv_error	 err;
+	json_t			*e;
+	json_error_t		 jerr;
+	char			*v, *s, *p;
+	size_t			 i, j, n, k, sz[2], unit;
+
+	v = malloc(16 * REPORTV_MAX_EVIDENCE);
+	for (i = 0; i < sizeof fill / sizeof fill[0]; i++) {
+		/* Compact size with 0 and 1 fills: the base and the unit. */
+		for (n = 0; n < 2; n++) {
+			p = v + sprintf(v, "{\"r\":[0.1,-0,1E2],\"s\":\"");
+			for (j = 0; j < n; j++)
+				p += sprintf(p, "%s", fill[i]);
+			sprintf(p, "\"}");
+			assert_non_null(e = json_loads(v, 0, &jerr));
+			sz[n] = json_dumpb(e, NULL, 0, JSON_COMPACT);
+			json_decref(e);
+		}
+		unit = sz[1] - sz[0];
+		k = (REPORTV_MAX_EVIDENCE - sz[0]) / unit;
+		/* k fills are within the limit, k + 1 are over it. */
+		for (n = k - 1; n <= k + 1; n++) {
+			p = v + sprintf(v, "{\"r\":[0.1,-0,1E2],\"s\":\"");
+			for (j = 0; j < n; j++)
+				p += sprintf(p, "%s", fill[i]);
+			sprintf(p, "\"}");
+			s = mutate("/results/4/evidence", v);
+			print_message("fill %s x %zu\n", fill[i], n);
+			assert_int_equal(parse_both(s, strlen(s), &rv, &err),
+			    n <= k ? 0 : -1);
+			reportv_free(rv);
+			free(s);
+		}
+	}
+	free(v);
+}
+
 /* Not an assertion: how long one parse of the real report takes. */
 static void
 test_speed(void **state)
@@ -733,6 +1076,10 @@ main(void)
 		cmocka_unit_test(test_gzip_roundtrip),
 		cmocka_unit_test(test_gzip_bomb),
 		cmocka_unit_test(test_gzip_corrupt),
+		cmocka_unit_test(test_corpus_differential),
+		cmocka_unit_test(test_lexer_differential),
+		cmocka_unit_test(test_canonical),
+		cmocka_unit_test(test_evidence_size),
 		cmocka_unit_test(test_speed),
 	};
 
