@@ -209,6 +209,19 @@ struct cstore_ops {
 	int		 (*report_add)(struct cstore *,
 			    const struct cstore_report *, int *changes,
 			    char **cause);
+	/*
+	 * Group commit: between batch_begin and batch_end every report_add
+	 * goes into one transaction (PostgreSQL: BEGIN, a SAVEPOINT per
+	 * report, COMMIT).  Each report stays all or nothing: one that
+	 * fails (-1) is undone alone; a report_id added earlier in the
+	 * batch is a duplicate.  Nothing is durable, so no report may be
+	 * acknowledged, before batch_end(commit 1) returns 0; on -1 (or
+	 * commit 0) the whole batch is rolled back.  No other operation
+	 * may run while a batch is open.  0, or -1 with *cause.
+	 */
+	int		 (*batch_begin)(struct cstore *, char **cause);
+	int		 (*batch_end)(struct cstore *, int commit,
+			    char **cause);
 	/* A host's latest verdicts by check id: 0, or -1 with *cause. */
 	int		 (*latest)(struct cstore *, const char *host_id,
 			    struct cstore_latest **, size_t *, char **cause);

@@ -66,6 +66,14 @@ struct cstore_sqlite {
 	sqlite3_stmt	*st_latest_put;
 	sqlite3_stmt	*st_hist_add;
 	sqlite3_stmt	*st_api_find;	/* per fleet API request */
+	/* Group commit (batch_begin, batch_end): per batch or report. */
+	sqlite3_stmt	*st_begin;
+	sqlite3_stmt	*st_commit;
+	sqlite3_stmt	*st_sp;
+	sqlite3_stmt	*st_sp_release;
+	sqlite3_stmt	*st_sp_undo;
+	int		 batch;		/* a batch transaction is open */
+	int		 batch_failed;	/* it can only be rolled back */
 };
 
 static const char cstore_sqlite_schema[] =
@@ -205,6 +213,11 @@ cstore_sqlite_close(struct cstore *cs)
 	sqlite3_finalize(s->st_latest_put);
 	sqlite3_finalize(s->st_hist_add);
 	sqlite3_finalize(s->st_api_find);
+	sqlite3_finalize(s->st_begin);
+	sqlite3_finalize(s->st_commit);
+	sqlite3_finalize(s->st_sp);
+	sqlite3_finalize(s->st_sp_release);
+	sqlite3_finalize(s->st_sp_undo);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -570,6 +583,113 @@ cstore_sqlite_verdict(struct cstore_sqlite *s, const struct cstore_report *r,
 	return (1);
 }
 
+/* A cached statement without parameters or rows (BEGIN, SAVEPOINT ...). */
+static int
+cstore_sqlite_step(struct cstore_sqlite *s, sqlite3_stmt **st,
+    const char *sql, char **cause)
+{
+	if (cstore_sqlite_cached(s, st, sql, cause) == NULL)
+		return (-1);
+	return (cstore_sqlite_done(s, *st, sql, cause));
+}
+
+/*
+ * Group commit: one write transaction for the reports that follow, so
+ * the WAL is appended and synced once per batch rather than per report.
+ */
+static int
+cstore_sqlite_batch_begin(struct cstore *cs, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+
+	if (s->batch) {
+		*cause = xstrdup("a batch is already open");
+		return (-1);
+	}
+	if (cstore_sqlite_step(s, &s->st_begin, "BEGIN IMMEDIATE",
+	    cause) == -1)
+		return (-1);
+	s->batch = 1;
+	s->batch_failed = 0;
+	return (0);
+}
+
+static int
+cstore_sqlite_batch_end(struct cstore *cs, int commit, char **cause)
+{
+	struct cstore_sqlite	*s = (struct cstore_sqlite *)cs;
+	int			 rv = 0;
+
+	if (!s->batch) {
+		*cause = xstrdup("no batch is open");
+		return (-1);
+	}
+	s->batch = 0;
+	if (commit && s->batch_failed) {
+		*cause = xstrdup("a statement of the batch failed: rolled "
+		    "back");
+		rv = -1;
+	} else if (commit && cstore_sqlite_step(s, &s->st_commit, "COMMIT",
+	    cause) == 0)
+		return (0);
+	else if (commit)
+		rv = -1;
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return (rv);
+}
+
+/*
+ * A report's own transaction, or inside a batch its savepoint, so that
+ * a failed report is undone alone and the others of the batch stay.
+ */
+static int
+cstore_sqlite_report_begin(struct cstore_sqlite *s, char **cause)
+{
+	if (!s->batch)
+		return (cstore_sqlite_exec(s, "BEGIN IMMEDIATE", cause));
+	if (s->batch_failed || sqlite3_get_autocommit(s->db)) {
+		/* SQLite rolled the batch back on an error of its own. */
+		s->batch_failed = 1;
+		*cause = xstrdup("the batch transaction was rolled back");
+		return (-1);
+	}
+	if (cstore_sqlite_step(s, &s->st_sp, "SAVEPOINT report",
+	    cause) == -1) {
+		s->batch_failed = 1;
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+cstore_sqlite_report_commit(struct cstore_sqlite *s, char **cause)
+{
+	if (!s->batch)
+		return (cstore_sqlite_exec(s, "COMMIT", cause));
+	return (cstore_sqlite_step(s, &s->st_sp_release, "RELEASE report",
+	    cause));
+}
+
+/* Undoes what a report wrote (nothing, for a duplicate). */
+static void
+cstore_sqlite_report_undo(struct cstore_sqlite *s)
+{
+	char	*cause = NULL;
+
+	if (!s->batch) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return;
+	}
+	if (sqlite3_get_autocommit(s->db) ||
+	    cstore_sqlite_step(s, &s->st_sp_undo, "ROLLBACK TO report",
+	    &cause) == -1 ||
+	    cstore_sqlite_step(s, &s->st_sp_release, "RELEASE report",
+	    &cause) == -1)
+		s->batch_failed = 1;
+	free(cause);
+}
+
 static int
 cstore_sqlite_report_add(struct cstore *cs, const struct cstore_report *r,
     int *changes, char **cause)
@@ -582,7 +702,7 @@ cstore_sqlite_report_add(struct cstore *cs, const struct cstore_report *r,
 
 	if (changes != NULL)
 		*changes = 0;
-	if (cstore_sqlite_exec(s, "BEGIN IMMEDIATE", cause) == -1)
+	if (cstore_sqlite_report_begin(s, cause) == -1)
 		return (-1);
 
 	/* Seen before: from this host a duplicate, else a conflict. */
@@ -652,7 +772,7 @@ cstore_sqlite_report_add(struct cstore *cs, const struct cstore_report *r,
 	cstore_sqlite_bind(st, 3, r->hostname);
 	sqlite3_bind_text(st, 4, r->host_id, -1, SQLITE_STATIC);
 	if (cstore_sqlite_done(s, st, "update host", cause) == -1 ||
-	    cstore_sqlite_exec(s, "COMMIT", cause) == -1)
+	    cstore_sqlite_report_commit(s, cause) == -1)
 		goto fail;
 	if (changes != NULL)
 		*changes = n;
@@ -660,7 +780,7 @@ cstore_sqlite_report_add(struct cstore *cs, const struct cstore_report *r,
 fail:
 	state = -1;
 rollback:
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	cstore_sqlite_report_undo(s);
 	return (state);
 }
 
@@ -1255,6 +1375,8 @@ static const struct cstore_ops cstore_sqlite_ops = {
 	.cert_state = cstore_sqlite_cert_state,
 	.host_revoke = cstore_sqlite_host_revoke,
 	.report_add = cstore_sqlite_report_add,
+	.batch_begin = cstore_sqlite_batch_begin,
+	.batch_end = cstore_sqlite_batch_end,
 	.latest = cstore_sqlite_latest,
 	.api_token_add = cstore_sqlite_api_token_add,
 	.api_token_list = cstore_sqlite_api_token_list,

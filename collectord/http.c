@@ -31,6 +31,7 @@
  * it before any callback of ours can run.
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -69,6 +70,7 @@
 #define HTTP_MAX_HEADERS	16384	/* bytes of request headers */
 #define HTTP_MAX_HOSTNAME	253	/* bytes of an enrolling hostname */
 #define HTTP_MAX_FUTURE		(24 * 3600) /* seconds a report may be ahead */
+#define HTTP_BATCH_MAX		256	/* reports per group commit */
 
 /* TLS 1.2: ECDHE key exchange and AEAD ciphers only. */
 #define HTTP_TLS12_CIPHERS \
@@ -76,6 +78,23 @@
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 #define HTTP_GROUPS		"X25519:P-256:P-384"
+
+/* A parsed report waiting for its batch's commit, and its answer. */
+struct http_pending {
+	TAILQ_ENTRY(http_pending) entry;
+	struct evhttp_request	*req;	/* outlives a closed connection */
+	struct reportv		*rv;
+	char			*host_id;
+	char			*summary;
+	char			**controls;
+	struct cstore_verdict	*verdicts;
+	struct cstore_report	 cr;	/* borrows the above */
+	char			 sha256[PKI_HASH_HEX_LEN];
+	int			 state;	/* report_add's */
+	int			 changes;
+	char			*cause;
+};
+TAILQ_HEAD(http_pending_q, http_pending);
 
 struct http_server {
 	struct event_base	*base;
@@ -94,6 +113,10 @@ struct http_server {
 	int			 cert_days;
 	size_t			 max_body;	/* also once inflated */
 	struct api_ctx		 api;		/* the fleet API's */
+
+	struct http_pending_q	 pending;	/* reports to store */
+	size_t			 npending;
+	struct event		*flush_ev;	/* lowest priority */
 };
 
 /* One connection's record, owned by its SSL object. */
@@ -775,10 +798,123 @@ http_report_refused(struct evhttp_request *req, const char *host_id,
 	http_reply_json(req, err->status, j);
 }
 
+/* Frees a queued report. */
+static void
+http_pending_free(struct http_pending *p)
+{
+	size_t	i;
+
+	if (p->controls != NULL)
+		for (i = 0; i < p->rv->nresults; i++)
+			free(p->controls[i]);
+	free(p->controls);
+	free(p->verdicts);
+	free(p->summary);
+	free(p->host_id);
+	free(p->cause);
+	reportv_free(p->rv);
+	free(p);
+}
+
+/* Answers a queued report by what the store did with it. */
+static void
+http_pending_answer(struct http_pending *p)
+{
+	struct evhttp_request	*req = p->req;
+	const char		*id = p->rv->report_id;
+
+	switch (p->state) {
+	case CSTORE_REPORT_ADDED:
+		log_debug("report %s from host %s: %zu results, %d changed",
+		    id, p->host_id, p->rv->nresults, p->changes);
+		collectord_stats.reports++;
+		http_reply_json(req, 200, json_pack("{s:b,s:i}", "accepted",
+		    1, "changes", p->changes));
+		break;
+	case CSTORE_REPORT_DUPLICATE:
+		log_debug("report %s from host %s: a duplicate", id,
+		    p->host_id);
+		collectord_stats.duplicates++;
+		http_reply_json(req, 200, json_pack("{s:b}", "duplicate", 1));
+		break;
+	case CSTORE_REPORT_CONFLICT:
+		log_warnx("report %s from host %s: that id belongs to "
+		    "another host's report", id, p->host_id);
+		http_error(req, 409, "conflict", "report_id %s was sent by "
+		    "another host", id);
+		break;
+	default:
+		log_warnx("report %s from host %s: %s", id, p->host_id,
+		    p->cause != NULL ? p->cause : "not stored");
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", "5");
+		http_error(req, 503, "unavailable", "the collector's store "
+		    "failed: try again later");
+		break;
+	}
+}
+
+/*
+ * Group commit: the reports parsed since the last flush are stored in
+ * one transaction and answered only once it is committed (durable as
+ * far as the store's synchronous setting goes), each by its own fate
+ * within it; if the batch cannot be committed, every one gets 503 and
+ * Retry-After, and the agents keep them in their outboxes.
+ */
+static void
+http_flush(struct http_server *srv)
+{
+	struct http_pending_q	 q;
+	struct http_pending	*p;
+	char			*cause = NULL;
+	size_t			 n = srv->npending;
+	int			 ok;
+
+	if (n == 0)
+		return;
+	TAILQ_INIT(&q);
+	TAILQ_CONCAT(&q, &srv->pending, entry);
+	srv->npending = 0;
+
+	ok = srv->store->ops->batch_begin(srv->store, &cause) == 0;
+	if (ok) {
+		TAILQ_FOREACH(p, &q, entry)
+			p->state = srv->store->ops->report_add(srv->store,
+			    &p->cr, &p->changes, &p->cause);
+		ok = srv->store->ops->batch_end(srv->store, 1, &cause) == 0;
+	}
+	if (!ok)
+		log_warnx("storing a batch of %zu reports: %s", n, cause);
+	else
+		log_debug("group commit: %zu report%s", n, n == 1 ? "" : "s");
+	while ((p = TAILQ_FIRST(&q)) != NULL) {
+		TAILQ_REMOVE(&q, p, entry);
+		if (!ok) {
+			p->state = -1;
+			free(p->cause);
+			p->cause = xstrdup("its batch was not committed");
+		}
+		http_pending_answer(p);
+		http_pending_free(p);
+	}
+	free(cause);
+}
+
+/* The low-priority event: the loop has run every ready connection. */
+static void
+http_flush_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	http_flush(arg);
+}
+
 /*
  * POST /api/v1/reports: a report/v1 document (gzip or identity) from an
  * enrolled agent over mTLS, stored by change (cstore.h).  The host is
- * the certificate's; agent.host_id, if not null, must be the same.
+ * the certificate's; agent.host_id, if not null, must be the same.  A
+ * valid report is queued for the group commit (http_flush) and answered
+ * from there.
  */
 static void
 http_reports(struct http_server *srv, struct evhttp_request *req)
@@ -787,15 +923,14 @@ http_reports(struct http_server *srv, struct evhttp_request *req)
 	struct evkeyvalq	*hdr = evhttp_request_get_input_headers(req);
 	struct reportv_error	 err;
 	struct reportv		*rv = NULL;
-	struct cstore_report	 cr;
-	struct cstore_verdict	*v = NULL;
+	struct http_pending	*p;
+	struct cstore_verdict	*v;
 	const char		*enc, *why, *body;
 	char			*host_id, *inflated = NULL, *cause = NULL;
-	char			*summary = NULL, **controls = NULL;
-	char			 sha[PKI_HASH_HEX_LEN], peer[128];
+	char			 peer[128];
 	size_t			 len, i;
 	time_t			 now;
-	int			 state, changes, gz;
+	int			 state, gz;
 
 	if ((host_id = http_client_host(srv, req, &why)) == NULL) {
 		log_info("report from %s refused: %s",
@@ -865,73 +1000,50 @@ http_reports(struct http_server *srv, struct evhttp_request *req)
 		goto out;
 	}
 
-	http_canonical_sha256(rv->root, sha);
-	v = xcalloc(rv->nresults + 1, sizeof *v);
-	controls = xcalloc(rv->nresults + 1, sizeof *controls);
+	p = xcalloc(1, sizeof *p);
+	p->req = req;
+	p->rv = rv;
+	p->host_id = host_id;
+	http_canonical_sha256(rv->root, p->sha256);
+	p->verdicts = xcalloc(rv->nresults + 1, sizeof *p->verdicts);
+	p->controls = xcalloc(rv->nresults + 1, sizeof *p->controls);
 	for (i = 0; i < rv->nresults; i++) {
-		v[i].check_id = rv->results[i].check;
-		v[i].status = reportv_status_name(rv->results[i].status);
-		v[i].severity = reportv_severity_name(
-		    rv->results[i].severity);
-		v[i].message = json_string_value(json_object_get(
+		v = &p->verdicts[i];
+		v->check_id = rv->results[i].check;
+		v->status = reportv_status_name(rv->results[i].status);
+		v->severity = reportv_severity_name(rv->results[i].severity);
+		v->message = json_string_value(json_object_get(
 		    rv->results[i].obj, "message"));
-		if ((controls[i] = json_dumps(json_object_get(
+		if ((p->controls[i] = json_dumps(json_object_get(
 		    rv->results[i].obj, "controls"), JSON_COMPACT |
 		    JSON_ENCODE_ANY)) == NULL)
-			controls[i] = xstrdup("[]");
-		v[i].controls = controls[i];
+			p->controls[i] = xstrdup("[]");
+		v->controls = p->controls[i];
 	}
-	xasprintf(&summary, "{\"pass\":%u,\"fail\":%u,\"error\":%u,"
+	xasprintf(&p->summary, "{\"pass\":%u,\"fail\":%u,\"error\":%u,"
 	    "\"not_applicable\":%u}", rv->summary[REPORTV_PASS],
 	    rv->summary[REPORTV_FAIL], rv->summary[REPORTV_ERROR],
 	    rv->summary[REPORTV_NOT_APPLICABLE]);
-	memset(&cr, 0, sizeof cr);
-	cr.report_id = rv->report_id;
-	cr.host_id = host_id;
-	cr.hostname = rv->hostname;
-	cr.kind = reportv_kind_name(rv->kind);
-	cr.generated_at = rv->generated_at;
-	cr.received_at = now;
-	cr.summary = summary;
-	cr.sha256 = sha;
-	cr.verdicts = v;
-	cr.nverdicts = rv->nresults;
-	state = srv->store->ops->report_add(srv->store, &cr, &changes,
-	    &cause);
-	switch (state) {
-	case CSTORE_REPORT_ADDED:
-		log_debug("report %s from host %s: %zu results, %d changed",
-		    rv->report_id, host_id, rv->nresults, changes);
-		collectord_stats.reports++;
-		http_reply_json(req, 200, json_pack("{s:b,s:i}", "accepted",
-		    1, "changes", changes));
-		break;
-	case CSTORE_REPORT_DUPLICATE:
-		log_debug("report %s from host %s: a duplicate",
-		    rv->report_id, host_id);
-		collectord_stats.duplicates++;
-		http_reply_json(req, 200, json_pack("{s:b}", "duplicate", 1));
-		break;
-	case CSTORE_REPORT_CONFLICT:
-		log_warnx("report %s from host %s: that id belongs to "
-		    "another host's report", rv->report_id, host_id);
-		http_error(req, 409, "conflict", "report_id %s was sent by "
-		    "another host", rv->report_id);
-		break;
-	default:
-		log_warnx("report %s from host %s: %s", rv->report_id,
-		    host_id, cause);
-		http_error(req, 500, "internal", "the collector's store "
-		    "failed");
-		break;
-	}
+	p->cr.report_id = rv->report_id;
+	p->cr.host_id = host_id;
+	p->cr.hostname = rv->hostname;
+	p->cr.kind = reportv_kind_name(rv->kind);
+	p->cr.generated_at = rv->generated_at;
+	p->cr.received_at = now;
+	p->cr.summary = p->summary;
+	p->cr.sha256 = p->sha256;
+	p->cr.verdicts = p->verdicts;
+	p->cr.nverdicts = rv->nresults;
+	rv = NULL;
+	host_id = NULL;
+
+	/* Stored with the others of this loop iteration, then answered. */
+	TAILQ_INSERT_TAIL(&srv->pending, p, entry);
+	if (++srv->npending >= HTTP_BATCH_MAX)
+		http_flush(srv);
+	else if (srv->npending == 1)
+		event_active(srv->flush_ev, EV_TIMEOUT, 0);
 out:
-	if (controls != NULL)
-		for (i = 0; i < rv->nresults; i++)
-			free(controls[i]);
-	free(controls);
-	free(v);
-	free(summary);
 	reportv_free(rv);
 	free(inflated);
 	free(cause);
@@ -1088,6 +1200,19 @@ http_server_new(struct event_base *base, const struct collectord_conf *conf,
 		fatalx("%s: SSL_get_ex_new_index", __func__);
 	srv = xcalloc(1, sizeof *srv);
 	srv->base = base;
+	TAILQ_INIT(&srv->pending);
+	/*
+	 * The group commit runs once no connection is ready: below the
+	 * default priority (1 of 3; events made before stay at 0).
+	 */
+	if (event_base_get_npriorities(base) < 3 &&
+	    event_base_priority_init(base, 3) == -1)
+		fatalx("%s: event_base_priority_init", __func__);
+	if ((srv->flush_ev = event_new(base, -1, 0, http_flush_cb,
+	    srv)) == NULL)
+		fatalx("%s: event_new", __func__);
+	event_priority_set(srv->flush_ev,
+	    event_base_get_npriorities(base) - 1);
 	srv->ca = ca;
 	srv->max_conns = conf->max_connections;
 	srv->cert_days = (int)conf->cert_days;
@@ -1096,6 +1221,7 @@ http_server_new(struct event_base *base, const struct collectord_conf *conf,
 	srv->deadline.tv_sec = conf->header_timeout + conf->body_timeout;
 	if ((srv->ssl_ctx = http_ssl_ctx(srv, cert_file, key_file,
 	    cause)) == NULL) {
+		event_free(srv->flush_ev);
 		free(srv);
 		return (NULL);
 	}
@@ -1154,6 +1280,12 @@ http_server_free(struct http_server *srv)
 {
 	if (srv == NULL)
 		return;
+	/* Queued reports are stored and answered before evhttp goes. */
+	if (srv->store != NULL)
+		http_flush(srv);
+	if (srv->flush_ev != NULL)
+		event_free(srv->flush_ev);
+	srv->flush_ev = NULL;
 	if (srv->http != NULL)
 		evhttp_free(srv->http);
 	srv->http = NULL;
