@@ -11,7 +11,9 @@
 # the store (longer than its busy timeout) the reports of the batch are
 # answered 503 with Retry-After and nothing is stored; posted again they
 # are accepted.  A certificate revoked while its keep-alive connection
-# stays open: the next report on that connection gets 403.
+# stays open: the next report on that connection gets 403.  Killed
+# with SIGKILL right after a burst, the collector has kept every report
+# it answered 200.
 set -eu
 . "$top_srcdir/tests/regress/lib.sh"
 . "$top_srcdir/tests/regress/lib-daemon.sh"
@@ -164,6 +166,7 @@ burst c 3
 mkfifo "$T/lock.in"
 sqlite3 "$DB" <"$T/lock.in" >"$T/lock.out" 2>&1 &
 lockpid=$!
+track_pid "$lockpid"
 exec 4>"$T/lock.in"
 echo "BEGIN IMMEDIATE; UPDATE hosts SET hostname = hostname; SELECT 'locked';" >&4
 i=0
@@ -216,6 +219,7 @@ openssl s_client -quiet -connect "127.0.0.1:$COLLECTORD_PORT" \
     -CAfile "$COLLECTORD_CA" -cert "$T/a.pem" -key "$T/a.key" \
     <"$T/ka.in" >"$T/ka.out" 2>"$T/ka.err" &
 kapid=$!
+track_pid "$kapid"
 exec 3>"$T/ka.in"
 { hdr "$sz1"; cat "$T/a-$(uuid 8 1).gz"; } >&3
 i=0
@@ -243,6 +247,25 @@ grep -q '"detail":"the client certificate has been revoked"' "$T/ka.out" ||
 [ "$(q "SELECT count(*) FROM reports WHERE report_id = '$(uuid 8 2)'")" = 0 ] ||
     fail "a revoked host's report was stored"
 
+# --- kill -9 right after a burst: every report answered 200 is kept ---
+: >"$T/c.list"
+n=1
+while [ "$n" -le "$N" ]; do
+	id=$(uuid 9 "$n")
+	report c "$id" 5
+	echo "$id" >>"$T/c.list"
+	n=$((n + 1))
+done
+burst c 5
+curl -sS -Z -K "$T/c.cfg" >"$T/c5.codes" 2>"$T/c5.err" ||
+    fail "curl before kill: $(cat "$T/c5.err")"
 collectord_alive
-collectord_stop
+kill -9 "$COLLECTORD_PID"
+wait "$COLLECTORD_PID" 2>/dev/null || true
+COLLECTORD_PID=
+[ "$(grep -c '^200 ' "$T/c5.codes")" = "$N" ] || fail "before kill: $(cat "$T/c5.codes")"
+for id in $(cat "$T/c.list"); do
+	[ "$(q "SELECT count(*) FROM reports WHERE report_id = '$id'")" = 1 ] ||
+	    fail "$id answered 200 but lost by kill -9"
+done
 echo "ok: $total reports in bursts, largest batch $big"

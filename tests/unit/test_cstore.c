@@ -6,7 +6,10 @@
  * cost one reports row and no history, a flipped status one history
  * row, a changed message only its latest row; a late report moves no
  * verdict back, another host's report_id is a conflict, an unknown host
- * rolls everything back; a version 1 store is upgraded in place.
+ * rolls everything back; a version 1 store is upgraded in place.  In a
+ * batch (group commit) the reports are invisible to other connections
+ * until batch_end commits them, a repeated id is a duplicate, a failed
+ * report is undone alone, and batch_end without commit keeps nothing.
  */
 #include <sys/stat.h>
 
@@ -261,6 +264,57 @@ test_unknown_host_rolls_back(void **state)
 	assert_int_equal(ch, 3);
 }
 
+static void
+test_batch(void **state)
+{
+	struct fx	*f = *state;
+	char		*cause = NULL;
+	int		 ch;
+
+	assert_int_equal(f->s->ops->batch_end(f->s, 1, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(f->s->ops->batch_begin(f->s, &cause), 0);
+	assert_int_equal(f->s->ops->batch_begin(f->s, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(add(f, "b1", HOST_A, 0, base_verdicts, NBASE, &ch),
+	    CSTORE_REPORT_ADDED);
+	assert_int_equal(ch, 3);
+	assert_int_equal(add(f, "b1", HOST_A, 10, base_verdicts, NBASE, &ch),
+	    CSTORE_REPORT_DUPLICATE);
+	assert_int_equal(add(f, "b1", HOST_B, 10, base_verdicts, NBASE, &ch),
+	    CSTORE_REPORT_CONFLICT);
+	/* An unknown host fails alone: its report row is undone. */
+	assert_int_equal(add(f, "x1", "11111111111111111111111111111111", 20,
+	    base_verdicts, NBASE, &ch), -1);
+	assert_int_equal(add(f, "b2", HOST_A, 30, base_verdicts, NBASE, &ch),
+	    CSTORE_REPORT_ADDED);
+	assert_int_equal(ch, 0);
+	/* Not committed: another connection sees nothing yet. */
+	assert_int_equal(count(f, "SELECT count(*) FROM reports"), 0);
+	assert_int_equal(f->s->ops->batch_end(f->s, 1, &cause), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM reports"), 2);
+	assert_int_equal(count(f, "SELECT count(*) FROM reports WHERE "
+	    "report_id = 'x1'"), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM results_history"), 3);
+	assert_int_equal(count(f, "SELECT last_seen FROM hosts WHERE "
+	    "host_id = '" HOST_A "'"), T0 + 31);
+
+	/* Rolled back: nothing of it stays. */
+	assert_int_equal(f->s->ops->batch_begin(f->s, &cause), 0);
+	assert_int_equal(add(f, "b3", HOST_B, 0, base_verdicts, NBASE, &ch),
+	    CSTORE_REPORT_ADDED);
+	assert_int_equal(f->s->ops->batch_end(f->s, 0, &cause), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM reports"), 2);
+	assert_int_equal(count(f, "SELECT count(*) FROM latest"), 3);
+
+	/* Outside a batch, a report is its own transaction again. */
+	assert_int_equal(add(f, "b3", HOST_B, 0, base_verdicts, NBASE, &ch),
+	    CSTORE_REPORT_ADDED);
+	assert_int_equal(count(f, "SELECT count(*) FROM reports"), 3);
+}
+
 /* A store of schema version 1 (enrollment only) gains the report tables. */
 static void
 test_upgrade_v1(void **state)
@@ -313,6 +367,7 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v1, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
