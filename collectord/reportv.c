@@ -1297,6 +1297,15 @@ jp_container(struct jp *p, int depth, uint32_t idx)
 		}
 		if (jp_value(p, depth, &child) == -1)
 			return (-1);
+		/*
+		 * jansson skips (or misreads) a NUL byte right after a number
+		 * or literal and may accept the document; refused here, by
+		 * its own reason so the differential tests can tell.
+		 */
+		if (p->pos < p->len && p->buf[p->pos] == '\0' &&
+		    p->v[child].type != JT_STR && p->v[child].type != JT_ARR &&
+		    p->v[child].type != JT_OBJ)
+			return (jp_fail(p, p->pos, "NUL byte after a value"));
 		if (obj) {
 			p->v[child].key = key;
 			p->v[child].keylen = keylen;

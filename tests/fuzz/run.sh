@@ -1,6 +1,7 @@
 #!/bin/sh
 # Builds the libFuzzer target of the collector's report parser
-# (tests/fuzz/fuzz_report.c) with clang, ASan and UBSan, and runs it for
+# (tests/fuzz/fuzz_report.c; reportv_parse and reportv_ingest, checked
+# against each other) with clang, ASan and UBSan, and runs it for
 # SECONDS (default 20) on the committed corpus tests/fuzz/corpus/report.
 # New inputs go to a temporary directory, never into the source tree.
 # Exit 0: no finding; 77 (as automake's skip): no clang or no libFuzzer
@@ -34,10 +35,10 @@ fi
 if ! "$cc" -g -O1 -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=all -fno-omit-frame-pointer -D_GNU_SOURCE \
     -I"$top/collectord" -I"$top/common" \
-    $(pkg-config --cflags jansson zlib) \
+    $(pkg-config --cflags jansson zlib libcrypto) \
     "$top/tests/fuzz/fuzz_report.c" "$top/collectord/reportv.c" \
     "$top/common/xmalloc.c" "$top/common/log.c" \
-    $(pkg-config --libs jansson zlib) -o "$work/fuzz_report" \
+    $(pkg-config --libs jansson zlib libcrypto) -o "$work/fuzz_report" \
     2>"$work/build.log"; then
 	cat "$work/build.log"
 	echo "fuzz/report: the target does not build"

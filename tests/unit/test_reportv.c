@@ -891,6 +891,15 @@ test_lexer_differential(void **state)
 	assert_int_equal(parse_both("[\"a\0b\"]", 7, &rv, &err), -1);
 	assert_int_equal(parse_both("[1]\0", 4, &rv, &err), -1);
 	assert_int_equal(parse_both("\0", 1, &rv, &err), -1);
+	/*
+	 * A NUL byte right after a number or literal: jansson may skip it
+	 * and accept the body (found by fuzzing); ingest refuses it.
+	 */
+	assert_int_equal(reportv_ingest("{\"a\":1\0}", 8, &rv, &err), -1);
+	assert_int_equal(err.status, 400);
+	assert_non_null(strstr(err.detail, "NUL byte after a value"));
+	assert_int_equal(reportv_ingest("[true\0]", 7, &rv, &err), -1);
+	assert_int_equal(err.status, 400);
 	/* 32 levels are fine, 33 are not, with the column of the 33rd. */
 	for (d = 31; d <= 33; d++) {
 		memset(deep, '[', d);
