@@ -349,7 +349,9 @@ time_t		 store_queue_next_at(struct store *, const char *dest);
 
 /*
  * The report outbox: runs not yet accepted by the collector, in run
- * order.  The body is rebuilt from the run when sent.
+ * order.  The body is rebuilt from the run when sent.  An item the
+ * collector refused for good is "rejected": it is set aside and no
+ * longer holds back the newer ones.
  */
 #define STORE_UUID_LEN	37	/* UUID text and NUL */
 struct outbox_item {
@@ -360,20 +362,51 @@ struct outbox_item {
 	int		 attempts;
 	time_t		 next_at;
 	char		*last_error;	/* NULL if none */
+	time_t		 rejected_at;	/* 0 if not rejected */
 };
-/* The oldest item if it is due (next_at <= now): 0, else -1. */
+/*
+ * The oldest item not rejected if it is due (next_at <= now), else the
+ * oldest due rejected item: 0, else -1.
+ */
 int		 store_outbox_next(struct store *, time_t now,
 		    struct outbox_item *);
 void		 store_outbox_item_clear(struct outbox_item *);
-/* When the oldest item is due, or 0 if the outbox is empty. */
+/*
+ * When store_outbox_next will next find an item (the oldest not
+ * rejected, or the earliest rejected), or 0 if the outbox is empty.
+ */
 time_t		 store_outbox_next_at(struct store *);
 /* The collector accepted it (or had it already): deletes it. */
 int		 store_outbox_sent(struct store *, const char *report_id);
 /* A failed attempt: counts it, sets the next try and the error. */
 int		 store_outbox_retry(struct store *, const char *report_id,
 		    time_t next_at, const char *error);
-/* Items in the outbox. */
+/*
+ * Refused for good: counts the attempt, sets the next try and the
+ * error, and marks it rejected (since now, or since an earlier refusal).
+ */
+int		 store_outbox_reject(struct store *, const char *report_id,
+		    time_t now, time_t next_at, const char *error);
+/*
+ * Makes an item (NULL: every item) due at now and not rejected; returns
+ * the number changed or -1.
+ */
+int64_t		 store_outbox_requeue(struct store *, const char *report_id,
+		    time_t now);
+/*
+ * Removes an item from the outbox (its run stays in the history); sets
+ * *run; returns the number removed (0 or 1) or -1.
+ */
+int64_t		 store_outbox_drop(struct store *, const char *report_id,
+		    int64_t *run);
+/*
+ * The items in run order: [{report_id, run, kind, created, attempts,
+ * next_try, rejected (time or null), last_error (or null)}], or NULL.
+ */
+json_t		*store_outbox_list(struct store *, char **cause);
+/* Items in the outbox, and how many of them are rejected. */
 int64_t		 store_outbox_depth(struct store *);
+int64_t		 store_outbox_rejected(struct store *);
 /*
  * The report to upload: the run's canonical document (checked against
  * its SHA-256) plus "report_id" and "kind", canonical; the caller frees.

@@ -24,10 +24,17 @@
  * with a random UUID v4 report_id made in the run's own transaction (a
  * run is stored and queued, or neither).  The body is not kept: it is
  * the run's document, rebuilt when sent, plus report_id and kind.  It is
- * delivered strictly in order.  Compaction keeps the newest item and the
- * older ones whose run recorded verdict changes ("catch_up"); the others
- * are superseded by the newest run and deleted.  Deleting from the
- * outbox is allowed: it is not part of the history.
+ * delivered in order: the oldest item not rejected goes first.  An item
+ * the collector refused for good (rejected_at set by the engine) is set
+ * aside: it no longer holds the others back and is tried again on its own
+ * slower schedule, only when no other item is due.  Compaction keeps the
+ * newest item and the older ones whose run recorded verdict changes
+ * ("catch_up"); the others are superseded by the newest run not rejected
+ * and deleted.  Deleting from the outbox is allowed: it is not part of
+ * the history.
+ *
+ * Schema version 2 adds outbox.rejected_at; a version 1 store gets the
+ * column in place when it is opened.
  */
 #include <sys/stat.h>
 
@@ -46,7 +53,8 @@
 #include "xmalloc.h"
 
 #define STORE_BUSY_TIMEOUT	10000	/* milliseconds */
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION_S	"2"
 #define STORE_CACHE_KB		"512"	/* KiB of page cache; the store is small */
 
 struct store {
@@ -88,7 +96,7 @@ static const char *store_schema =
     "  run_id INTEGER NOT NULL REFERENCES runs(id),"
     "  created_at INTEGER NOT NULL, kind TEXT NOT NULL,"
     "  attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,"
-    "  last_error TEXT);"
+    "  last_error TEXT, rejected_at INTEGER);"
     "CREATE INDEX IF NOT EXISTS outbox_run ON outbox(run_id);"
     "CREATE TRIGGER IF NOT EXISTS runs_append_only_u BEFORE UPDATE ON runs"
     "  BEGIN SELECT RAISE(ABORT, 'runs are append-only'); END;"
@@ -108,6 +116,61 @@ store_fail(struct store *s, char **cause, const char *what)
 		xasprintf(cause, "%s: %s: %s", s->path, what,
 		    sqlite3_errmsg(s->db));
 	return (-1);
+}
+
+/*
+ * Brings a store of an older schema up to STORE_SCHEMA_VERSION in place,
+ * in one IMMEDIATE transaction (the daemon and ismsctl may open it at
+ * once): version 1 lacks outbox.rejected_at.
+ */
+static int
+store_upgrade(struct store *s, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 have = 0;
+
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return (store_fail(s, cause, "begin"));
+	if (sqlite3_prepare_v2(s->db, "PRAGMA table_info(outbox)", -1, &st,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if (strcmp((const char *)sqlite3_column_text(st, 1),
+		    "rejected_at") == 0)
+			have = 1;
+	sqlite3_finalize(st);
+	if (!have && sqlite3_exec(s->db, "ALTER TABLE outbox ADD COLUMN "
+	    "rejected_at INTEGER", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_exec(s->db, "INSERT OR REPLACE INTO meta VALUES "
+	    "('schema_version', '" STORE_SCHEMA_VERSION_S "')", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	return (0);
+fail:
+	store_fail(s, cause, "upgrade to schema version "
+	    STORE_SCHEMA_VERSION_S);
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return (-1);
+}
+
+/* The schema version recorded in meta, 0 if none. */
+static int
+store_version(struct store *s)
+{
+	sqlite3_stmt	*st;
+	int		 v = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT CAST(value AS INTEGER) FROM "
+	    "meta WHERE key = 'schema_version'", -1, &st, NULL) != SQLITE_OK)
+		return (0);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return (v);
 }
 
 /* Creates the parent directories of path, mode 0700. */
@@ -146,7 +209,7 @@ store_open(const char *path, char **cause)
 {
 	struct store	*s;
 	char		*err = NULL;
-	int		 fd;
+	int		 fd, v;
 
 	if (store_mkdirs(path, cause) == -1)
 		return (NULL);
@@ -178,8 +241,17 @@ store_open(const char *path, char **cause)
 		store_close(s);
 		return (NULL);
 	}
-	sqlite3_exec(s->db, "INSERT OR IGNORE INTO meta VALUES "
-	    "('schema_version', '1')", NULL, NULL, NULL);
+	if ((v = store_version(s)) > STORE_SCHEMA_VERSION) {
+		if (cause != NULL)
+			xasprintf(cause, "%s: schema version %d is newer than "
+			    "this agent's (%d)", path, v, STORE_SCHEMA_VERSION);
+		store_close(s);
+		return (NULL);
+	}
+	if (v < STORE_SCHEMA_VERSION && store_upgrade(s, cause) == -1) {
+		store_close(s);
+		return (NULL);
+	}
 	return (s);
 }
 
@@ -847,38 +919,60 @@ store_queue_next_at(struct store *s, const char *dest)
 	    "LIMIT 1), 0)", dest, 0, 1));
 }
 
+/* The columns of an outbox_item, in its order. */
+#define OUTBOX_COLUMNS	"report_id, run_id, created_at, kind, attempts, " \
+	"next_at, last_error, rejected_at"
+
+/* Fills oi from a row of OUTBOX_COLUMNS. */
+static void
+store_outbox_row(sqlite3_stmt *st, struct outbox_item *oi)
+{
+	strlcpy(oi->report_id, (const char *)sqlite3_column_text(st, 0),
+	    sizeof oi->report_id);
+	oi->run_id = sqlite3_column_int64(st, 1);
+	oi->created_at = sqlite3_column_int64(st, 2);
+	strlcpy(oi->kind, (const char *)sqlite3_column_text(st, 3),
+	    sizeof oi->kind);
+	oi->attempts = sqlite3_column_int(st, 4);
+	oi->next_at = sqlite3_column_int64(st, 5);
+	if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+		oi->last_error = xstrdup((const char *)
+		    sqlite3_column_text(st, 6));
+	oi->rejected_at = sqlite3_column_int64(st, 7);
+}
+
 int
 store_outbox_next(struct store *s, time_t now, struct outbox_item *oi)
 {
+	static const char *const sql[] = {
+		/*
+		 * In order: only the oldest item not rejected may go, so
+		 * the collector sees runs as they happened, and one item
+		 * is retried while it is down.
+		 */
+		"SELECT " OUTBOX_COLUMNS " FROM (SELECT * FROM outbox "
+		"WHERE rejected_at IS NULL ORDER BY run_id LIMIT 1) "
+		"WHERE next_at <= ?1",
+		/* Then, if that one is not due, a rejected one that is. */
+		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE rejected_at "
+		"IS NOT NULL AND next_at <= ?1 ORDER BY run_id LIMIT 1"
+	};
 	sqlite3_stmt	*st;
+	size_t		 i;
 	int		 r = -1;
 
 	memset(oi, 0, sizeof *oi);
-	/*
-	 * In order: only the oldest item may go, so the collector sees
-	 * runs as they happened, and one item is retried while it is down.
-	 */
-	if (sqlite3_prepare_v2(s->db, "SELECT report_id, run_id, created_at, "
-	    "kind, attempts, next_at, last_error FROM (SELECT * FROM outbox "
-	    "ORDER BY run_id LIMIT 1) WHERE next_at <= ?", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return (-1);
-	sqlite3_bind_int64(st, 1, now);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		strlcpy(oi->report_id, (const char *)sqlite3_column_text(st, 0),
-		    sizeof oi->report_id);
-		oi->run_id = sqlite3_column_int64(st, 1);
-		oi->created_at = sqlite3_column_int64(st, 2);
-		strlcpy(oi->kind, (const char *)sqlite3_column_text(st, 3),
-		    sizeof oi->kind);
-		oi->attempts = sqlite3_column_int(st, 4);
-		oi->next_at = sqlite3_column_int64(st, 5);
-		if (sqlite3_column_type(st, 6) != SQLITE_NULL)
-			oi->last_error = xstrdup((const char *)
-			    sqlite3_column_text(st, 6));
-		r = 0;
+	for (i = 0; i < sizeof sql / sizeof sql[0] && r == -1; i++) {
+		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) !=
+		    SQLITE_OK)
+			return (-1);
+		sqlite3_bind_int64(st, 1, now);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			store_outbox_row(st, oi);
+			r = 0;
+		}
+		sqlite3_finalize(st);
 	}
-	sqlite3_finalize(st);
 	return (r);
 }
 
@@ -892,8 +986,11 @@ store_outbox_item_clear(struct outbox_item *oi)
 time_t
 store_outbox_next_at(struct store *s)
 {
-	return (store_int(s, "SELECT coalesce((SELECT next_at FROM outbox "
-	    "ORDER BY run_id LIMIT 1), 0)", NULL, 0, 0));
+	/* The oldest item not rejected decides, or a rejected one. */
+	return (store_int(s, "SELECT coalesce(min(t), 0) FROM ("
+	    "SELECT (SELECT next_at FROM outbox WHERE rejected_at IS NULL "
+	    "ORDER BY run_id LIMIT 1) AS t UNION ALL SELECT min(next_at) "
+	    "FROM outbox WHERE rejected_at IS NOT NULL)", NULL, 0, 0));
 }
 
 /* Runs one statement on a report_id with an optional time and text. */
@@ -933,10 +1030,126 @@ store_outbox_retry(struct store *s, const char *report_id, time_t next_at,
 	    report_id, next_at, error));
 }
 
+int
+store_outbox_reject(struct store *s, const char *report_id, time_t now,
+    time_t next_at, const char *error)
+{
+	sqlite3_stmt	*st;
+	int		 r = 0;
+
+	/* Rejected since the first refusal; a later one keeps that time. */
+	if (sqlite3_prepare_v2(s->db, "UPDATE outbox SET attempts = attempts "
+	    "+ 1, next_at = ?2, last_error = ?3, rejected_at = "
+	    "coalesce(rejected_at, ?4) WHERE report_id = ?1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return (-1);
+	sqlite3_bind_text(st, 1, report_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, next_at);
+	sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = -1;
+	sqlite3_finalize(st);
+	return (r);
+}
+
+int64_t
+store_outbox_requeue(struct store *s, const char *report_id, time_t now)
+{
+	sqlite3_stmt	*st;
+	int64_t		 n = -1;
+
+	if (sqlite3_prepare_v2(s->db, "UPDATE outbox SET next_at = ?2, "
+	    "rejected_at = NULL WHERE ?1 IS NULL OR report_id = ?1", -1, &st,
+	    NULL) != SQLITE_OK)
+		return (-1);
+	if (report_id != NULL)
+		sqlite3_bind_text(st, 1, report_id, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 1);
+	sqlite3_bind_int64(st, 2, now);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		n = sqlite3_changes(s->db);
+	sqlite3_finalize(st);
+	return (n);
+}
+
+int64_t
+store_outbox_drop(struct store *s, const char *report_id, int64_t *run)
+{
+	sqlite3_stmt	*st;
+	int64_t		 n = 0;
+	int		 rc;
+
+	*run = 0;
+	/* One statement: the run of the row it deleted, if any. */
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM outbox WHERE report_id = "
+	    "? RETURNING run_id", -1, &st, NULL) != SQLITE_OK)
+		return (-1);
+	sqlite3_bind_text(st, 1, report_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*run = sqlite3_column_int64(st, 0);
+		n++;
+	}
+	if (rc != SQLITE_DONE)
+		n = -1;
+	sqlite3_finalize(st);
+	return (n);
+}
+
+json_t *
+store_outbox_list(struct store *s, char **cause)
+{
+	sqlite3_stmt		*st;
+	struct outbox_item	 oi;
+	json_t			*arr;
+	char			 created[RFC3339_LEN], next[RFC3339_LEN];
+	char			 rej[RFC3339_LEN];
+	int			 rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT " OUTBOX_COLUMNS " FROM outbox "
+	    "ORDER BY run_id", -1, &st, NULL) != SQLITE_OK) {
+		store_fail(s, cause, "prepare");
+		return (NULL);
+	}
+	arr = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&oi, 0, sizeof oi);
+		store_outbox_row(st, &oi);
+		time_format_rfc3339(oi.created_at, created, sizeof created);
+		time_format_rfc3339(oi.next_at, next, sizeof next);
+		time_format_rfc3339(oi.rejected_at, rej, sizeof rej);
+		json_array_append_new(arr, json_pack("{s:s,s:I,s:s,s:s,s:i,"
+		    "s:s,s:o,s:o}", "report_id", oi.report_id,
+		    "run", (json_int_t)oi.run_id, "kind", oi.kind,
+		    "created", created, "attempts", oi.attempts,
+		    "next_try", next,
+		    "rejected", oi.rejected_at != 0 ? json_string(rej) :
+		    json_null(),
+		    "last_error", oi.last_error != NULL ?
+		    json_string(oi.last_error) : json_null()));
+		store_outbox_item_clear(&oi);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_fail(s, cause, "outbox");
+		json_decref(arr);
+		return (NULL);
+	}
+	return (arr);
+}
+
 int64_t
 store_outbox_depth(struct store *s)
 {
 	return (store_int(s, "SELECT count(*) FROM outbox", NULL, 0, 0));
+}
+
+int64_t
+store_outbox_rejected(struct store *s)
+{
+	return (store_int(s, "SELECT count(*) FROM outbox WHERE rejected_at "
+	    "IS NOT NULL", NULL, 0, 0));
 }
 
 int
@@ -986,6 +1199,10 @@ store_outbox_body(struct store *s, const char *report_id, char **json,
 	return (0);
 }
 
+/* The run that supersedes older items without changes. */
+#define OUTBOX_NEWEST	"coalesce((SELECT max(run_id) FROM outbox WHERE " \
+	"rejected_at IS NULL), (SELECT max(run_id) FROM outbox))"
+
 int64_t
 store_outbox_compact(struct store *s, int64_t keep_runs)
 {
@@ -1002,11 +1219,12 @@ store_outbox_compact(struct store *s, int64_t keep_runs)
 	/*
 	 * The newest run states every check; an older run adds to it only
 	 * the verdict changes it recorded (drift), so only those are kept.
+	 * The newest is the newest not rejected (one that may never arrive
+	 * supersedes nothing), or the newest of all if all were rejected.
 	 */
 	if (sqlite3_prepare_v2(s->db, "DELETE FROM outbox WHERE run_id < "
-	    "(SELECT max(run_id) FROM outbox) AND NOT EXISTS (SELECT 1 FROM "
-	    "changes WHERE changes.run_id = outbox.run_id)", -1, &st, NULL) !=
-	    SQLITE_OK)
+	    OUTBOX_NEWEST " AND NOT EXISTS (SELECT 1 FROM changes WHERE "
+	    "changes.run_id = outbox.run_id)", -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		sqlite3_finalize(st);
@@ -1015,8 +1233,8 @@ store_outbox_compact(struct store *s, int64_t keep_runs)
 	sqlite3_finalize(st);
 	/* Runs were left out between the survivors: they catch up. */
 	if ((n = sqlite3_changes(s->db)) > 0 && sqlite3_exec(s->db,
-	    "UPDATE outbox SET kind = 'catch_up' WHERE run_id < (SELECT "
-	    "max(run_id) FROM outbox)", NULL, NULL, NULL) != SQLITE_OK)
+	    "UPDATE outbox SET kind = 'catch_up' WHERE run_id < "
+	    OUTBOX_NEWEST, NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;

@@ -536,6 +536,229 @@ test_outbox_compact_durable(void **state)
 	store_close(s);
 }
 
+/*
+ * A rejected item no longer holds back the newer ones: the oldest item
+ * not rejected goes first, a rejected one only when it is due and no
+ * other item is; refused again it stays rejected (since its first
+ * refusal); a 200 deletes it like any other; retry and drop.
+ */
+static void
+test_outbox_rejected(void **state)
+{
+	struct store		*s;
+	struct outbox_item	 oi;
+	json_t			*l, *v;
+	char			 first[STORE_UUID_LEN], second[STORE_UUID_LEN];
+	int64_t			 id1, id2, id3, run;
+
+	s = fresh("rejected");
+	id1 = put_outbox(s, 1000, "pass", "pass");
+	id2 = put_outbox(s, 1001, "pass", "fail");
+	assert_int_equal(store_outbox_rejected(s), 0);
+	assert_int_equal(store_outbox_next(s, 1001, &oi), 0);
+	assert_int_equal(oi.run_id, id1);
+	assert_int_equal(oi.rejected_at, 0);
+	strlcpy(first, oi.report_id, sizeof first);
+	store_outbox_item_clear(&oi);
+
+	/* Refused for good: set aside for a day, the next one goes. */
+	assert_int_equal(store_outbox_reject(s, first, 1002, 1002 + 86400,
+	    "HTTP 422: /agent/host_id: not this host"), 0);
+	assert_int_equal(store_outbox_rejected(s), 1);
+	assert_int_equal(store_outbox_depth(s), 2);
+	assert_int_equal(store_outbox_next_at(s), 1001);
+	assert_int_equal(store_outbox_next(s, 1002, &oi), 0);
+	assert_int_equal(oi.run_id, id2);
+	strlcpy(second, oi.report_id, sizeof second);
+	store_outbox_item_clear(&oi);
+
+	/* The collector is down: the normal one backs off to 1100. */
+	assert_int_equal(store_outbox_retry(s, second, 1100, "HTTP 503"), 0);
+	assert_int_equal(store_outbox_next_at(s), 1100);
+	assert_int_equal(store_outbox_next(s, 1099, &oi), -1);
+	/* A newer run waits behind the normal head, not the rejected. */
+	id3 = put_outbox(s, 1050, "fail", "fail");
+	assert_int_equal(store_outbox_next(s, 1100, &oi), 0);
+	assert_int_equal(oi.run_id, id2);
+	store_outbox_item_clear(&oi);
+	assert_int_equal(store_outbox_sent(s, second), 0);
+	assert_int_equal(store_outbox_next(s, 1100, &oi), 0);
+	assert_int_equal(oi.run_id, id3);
+	/*
+	 * The rejected one is due, but a normal item is too: the normal
+	 * one goes; once it backs off, the rejected one may go.
+	 */
+	assert_int_equal(store_outbox_next(s, 1002 + 86400, &oi), 0);
+	assert_int_equal(oi.run_id, id3);
+	assert_int_equal(store_outbox_retry(s, oi.report_id, 1002 + 90000,
+	    "HTTP 503"), 0);
+	store_outbox_item_clear(&oi);
+	assert_int_equal(store_outbox_next_at(s), 1002 + 86400);
+	assert_int_equal(store_outbox_next(s, 1002 + 86400, &oi), 0);
+	assert_int_equal(oi.run_id, id1);
+	assert_int_equal(oi.rejected_at, 1002);
+	assert_string_equal(oi.last_error,
+	    "HTTP 422: /agent/host_id: not this host");
+	store_outbox_item_clear(&oi);
+	/* Refused again: still rejected, since the first refusal. */
+	assert_int_equal(store_outbox_reject(s, first, 87402, 87402 + 86400,
+	    "HTTP 422: again"), 0);
+	assert_int_equal(store_outbox_rejected(s), 1);
+	l = store_outbox_list(s, NULL);
+	assert_non_null(l);
+	assert_int_equal(json_array_size(l), 2);
+	v = json_array_get(l, 0);
+	assert_string_equal(json_string_value(json_object_get(v,
+	    "report_id")), first);
+	assert_int_equal(json_integer_value(json_object_get(v, "run")), id1);
+	assert_int_equal(json_integer_value(json_object_get(v, "attempts")),
+	    2);
+	assert_string_equal(json_string_value(json_object_get(v, "rejected")),
+	    "1970-01-01T00:16:42Z");
+	assert_string_equal(json_string_value(json_object_get(v,
+	    "last_error")), "HTTP 422: again");
+	assert_true(json_is_null(json_object_get(json_array_get(l, 1),
+	    "rejected")));
+	json_decref(l);
+
+	/* Not due: nothing; retry makes it due and not rejected. */
+	assert_int_equal(store_outbox_next(s, 87500, &oi), -1);
+	assert_int_equal(store_outbox_requeue(s, first, 87500), 1);
+	assert_int_equal(store_outbox_requeue(s,
+	    "00000000-0000-4000-8000-000000000000", 87500), 0);
+	assert_int_equal(store_outbox_rejected(s), 0);
+	assert_int_equal(store_outbox_next(s, 87500, &oi), 0);
+	assert_int_equal(oi.run_id, id1);	/* in order again */
+	store_outbox_item_clear(&oi);
+
+	/* A 200 deletes a rejected item like any other. */
+	assert_int_equal(store_outbox_reject(s, first, 87501, 90000, "x"), 0);
+	assert_int_equal(store_outbox_sent(s, first), 0);
+	assert_int_equal(store_outbox_rejected(s), 0);
+	assert_int_equal(store_outbox_depth(s), 1);
+
+	/* Drop: out of the outbox, the run kept; unknown: 0. */
+	assert_int_equal(store_outbox_next(s, 99999999, &oi), 0);
+	assert_int_equal(store_outbox_drop(s, oi.report_id, &run), 1);
+	assert_int_equal(run, id3);
+	assert_int_equal(store_outbox_drop(s, oi.report_id, &run), 0);
+	/* The engine's answer for a dropped item changes nothing. */
+	assert_int_equal(store_outbox_retry(s, oi.report_id, 5, "x"), 0);
+	assert_int_equal(store_outbox_reject(s, oi.report_id, 5, 5, "x"), 0);
+	store_outbox_item_clear(&oi);
+	assert_int_equal(store_outbox_depth(s), 0);
+	assert_int_equal(store_outbox_next_at(s), 0);
+	assert_int_equal(store_run_count(s), 3);
+	store_close(s);
+}
+
+/*
+ * Compaction: a rejected newest item supersedes nothing; rejected items
+ * without changes are superseded by a newer normal one.
+ */
+static void
+test_outbox_rejected_compact(void **state)
+{
+	struct store		*s;
+	struct outbox_item	 oi;
+	json_t			*l;
+	int64_t			 id[5];
+	int			 i;
+
+	s = fresh("rejcompact");
+	/* id[0] records changes (every check new); the others do not. */
+	for (i = 0; i < 4; i++)
+		id[i] = put_outbox(s, 1000 + i, "pass", "pass");
+	/* The newest rejected: it supersedes nothing, id[2] does. */
+	l = store_outbox_list(s, NULL);
+	assert_non_null(l);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(l,
+	    3), "run")), id[3]);
+	assert_int_equal(store_outbox_reject(s, json_string_value(
+	    json_object_get(json_array_get(l, 3), "report_id")), 2000, 90000,
+	    "HTTP 413"), 0);
+	json_decref(l);
+	assert_int_equal(store_outbox_compact(s, 1), 1);
+	assert_int_equal(store_outbox_depth(s), 3);	/* 0, 2, 3 */
+	assert_int_equal(store_outbox_next(s, 5000, &oi), 0);
+	assert_int_equal(oi.run_id, id[0]);
+	store_outbox_item_clear(&oi);
+	assert_int_equal(store_outbox_rejected(s), 1);
+	/* A newer normal run supersedes the rejected one and id[2]. */
+	id[4] = put_outbox(s, 1004, "pass", "pass");
+	assert_int_equal(store_outbox_compact(s, 1), 2);
+	assert_int_equal(store_outbox_depth(s), 2);
+	assert_int_equal(store_outbox_rejected(s), 0);
+	assert_int_equal(store_outbox_next(s, 5000, &oi), 0);
+	assert_int_equal(oi.run_id, id[0]);
+	assert_string_equal(oi.kind, "catch_up");
+	assert_int_equal(store_outbox_sent(s, oi.report_id), 0);
+	store_outbox_item_clear(&oi);
+	assert_int_equal(store_outbox_next(s, 5000, &oi), 0);
+	assert_int_equal(oi.run_id, id[4]);
+	store_outbox_item_clear(&oi);
+	store_close(s);
+}
+
+/*
+ * A store of schema version 1 (no outbox.rejected_at) gets the column in
+ * place when opened, keeps its items and runs, and records version 2.
+ */
+static void
+test_store_upgrade_v1(void **state)
+{
+	struct store		*s;
+	struct outbox_item	 oi;
+	sqlite3			*db;
+	sqlite3_stmt		*st;
+	char			*cause = NULL;
+	int64_t			 id;
+	int			 have = 0;
+
+	s = fresh("v1");
+	id = put_outbox(s, 1000, "pass", "pass");
+	store_close(s);
+	/* Make it a version 1 store, as an older agent left it. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE outbox DROP COLUMN "
+	    "rejected_at; UPDATE meta SET value = '1' WHERE key = "
+	    "'schema_version'", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	s = fresh("v1");
+	assert_int_equal(store_outbox_depth(s), 1);
+	assert_int_equal(store_outbox_next(s, 1000, &oi), 0);
+	assert_int_equal(oi.run_id, id);
+	assert_int_equal(store_outbox_reject(s, oi.report_id, 1001, 2000,
+	    "HTTP 422"), 0);
+	store_outbox_item_clear(&oi);
+	assert_int_equal(store_outbox_rejected(s), 1);
+	assert_int_equal(store_run_count(s), 1);
+	store_close(s);
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA table_info(outbox)",
+	    -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if (strcmp((const char *)sqlite3_column_text(st, 1),
+		    "rejected_at") == 0)
+			have++;
+	sqlite3_finalize(st);
+	assert_int_equal(have, 1);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE "
+	    "key = 'schema_version'", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "2");
+	sqlite3_finalize(st);
+	/* A newer agent's store is refused, not damaged. */
+	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = '3' WHERE "
+	    "key = 'schema_version'", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_null(store_open(path, &cause));
+	assert_non_null(strstr(cause, "schema version 3 is newer"));
+	free(cause);
+}
+
 int
 main(void)
 {
@@ -547,6 +770,9 @@ main(void)
 		cmocka_unit_test(test_outbox_fifo_retry),
 		cmocka_unit_test(test_outbox_body),
 		cmocka_unit_test(test_outbox_compact_durable),
+		cmocka_unit_test(test_outbox_rejected),
+		cmocka_unit_test(test_outbox_rejected_compact),
+		cmocka_unit_test(test_store_upgrade_v1),
 	};
 	return (cmocka_run_group_tests(tests, setup, teardown));
 }
