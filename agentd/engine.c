@@ -21,8 +21,14 @@
  * compacted (ENGINE_OUTBOX_KEEP).  The oldest item is uploaded on its
  * own, one at a time, through the parent to the net process (which
  * compresses it); a 200 deletes it, anything else retries it with the
- * alerts' backoff.  A refusal (4xx other than 408 and 429) is logged and
- * waits the longest backoff: evidence is never dropped silently.
+ * alerts' backoff.  A refusal of the report itself (400, 409, 413, 422:
+ * malformed, report_id clash, too large, schema) rejects it: it is kept
+ * (evidence is never dropped silently), logged as a warning, shown by
+ * "ismsctl status" and "ismsctl outbox", and set aside so that newer
+ * reports go on; it is tried again daily, only when no other item is
+ * due.  Other 4xx (401, 403: the certificate; 404, 415: the URL or the
+ * collector's version) are not the report's fault and would refuse every
+ * report alike: the item stays at the head and waits the longest backoff.
  *
  * When idle the loop holds only the next-run timer and, while alerts or
  * reports are pending, their next-retry timers: no periodic wake-ups.
@@ -64,6 +70,8 @@
 #define ENGINE_MAX_DESTS	32
 #define ENGINE_OUTBOX_KEEP	20	/* reports kept beyond the drift ones */
 #define ENGINE_REPORT_DEST	"report"
+#define ENGINE_REJECTED_RETRY	86400	/* seconds between tries of a
+					   rejected report */
 
 struct dest {
 	char		*name;		/* "webhook:<url>" or "syslog" */
@@ -106,6 +114,7 @@ struct engine {
 	char			 report_id[STORE_UUID_LEN]; /* in flight */
 	int64_t			 report_run;
 	int			 report_attempts;
+	int			 report_rejected; /* it was, before this try */
 	struct event		*report_timer;
 
 	/* Control socket. */
@@ -721,6 +730,7 @@ engine_report_kick(struct engine *e)
 		strlcpy(e->report_id, oi.report_id, sizeof e->report_id);
 		e->report_run = oi.run_id;
 		e->report_attempts = oi.attempts;
+		e->report_rejected = oi.rejected_at != 0;
 		ipc_send_json(e->parent, IMSG_DELIVER, json_pack(
 		    "{s:I,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)-oi.run_id,
 		    "dest", ENGINE_REPORT_DEST, "kind", "report", "url", url,
@@ -742,15 +752,31 @@ arm:
 }
 
 /*
+ * Whether a collector's answer refuses the report itself, for good:
+ * malformed (400), its report_id already another host's (409), too
+ * large (413), a schema violation (422).
+ */
+static int
+engine_report_refused(int64_t status)
+{
+	return (status == 400 || status == 409 || status == 413 ||
+	    status == 422);
+}
+
+/*
  * The collector's answer to the report in flight: a 200 (accepted or a
- * duplicate) deletes it, anything else retries it later.
+ * duplicate) deletes it; a refusal of the report rejects it; any other
+ * 4xx but 408 and 429 waits the longest backoff; the rest is retried
+ * with backoff.  A rejected report not delivered on its daily try stays
+ * rejected.  The item may have been dropped or retried with "ismsctl
+ * outbox" meanwhile: updating or deleting a missing row does nothing.
  */
 static void
 engine_report_delivered(struct engine *e, json_t *j, int64_t run)
 {
-	const char	*err;
+	const char	*err, *id = e->report_id;
 	int64_t		 status;
-	time_t		 next;
+	time_t		 now = time(NULL), next;
 
 	if (e->report_id[0] == '\0' || run != e->report_run)
 		fatalx("%s: answer for a report not in flight", __func__);
@@ -759,30 +785,45 @@ engine_report_delivered(struct engine *e, json_t *j, int64_t run)
 	if (err == NULL)
 		err = "failed";
 	if (json_is_true(json_object_get(j, "ok")) && status == 200) {
-		if (store_outbox_sent(e->store, e->report_id) == -1)
+		if (store_outbox_sent(e->store, id) == -1)
 			log_warnx("report %s delivered but still in the "
-			    "outbox", e->report_id);
+			    "outbox", id);
 		else
-			log_info("report %s (run %lld) delivered",
-			    e->report_id, (long long)run);
+			log_info("report %s (run %lld) delivered", id,
+			    (long long)run);
+	} else if (engine_report_refused(status)) {
+		/* Kept (losing evidence is worse), set aside, tried daily. */
+		next = now + ENGINE_REJECTED_RETRY;
+		store_outbox_reject(e->store, id, now, next, err);
+		log_warnx("report %s (run %lld) rejected by the collector "
+		    "(%s)%s: kept apart, newer reports go on, next try in %ds "
+		    "(see ismsctl outbox)", id, (long long)run, err,
+		    e->report_rejected ? " again" : "", ENGINE_REJECTED_RETRY);
+	} else if (e->report_rejected) {
+		next = now + ENGINE_REJECTED_RETRY;
+		store_outbox_retry(e->store, id, next, err);
+		log_info("rejected report %s (run %lld) not delivered (%s), "
+		    "next try in %ds", id, (long long)run, err,
+		    ENGINE_REJECTED_RETRY);
 	} else if (status >= 400 && status < 500 && status != 408 &&
 	    status != 429) {
-		/* Refused: kept (losing evidence is worse), tried rarely. */
-		next = time(NULL) + ENGINE_RETRY_CAP;
-		store_outbox_retry(e->store, e->report_id, next, err);
-		log_warnx("report %s (run %lld) rejected by the collector "
-		    "(%s): kept, next try in %ds", e->report_id, (long long)run,
-		    err, ENGINE_RETRY_CAP);
+		/* Not the report's fault (certificate, URL): every one waits. */
+		next = now + ENGINE_RETRY_CAP;
+		store_outbox_retry(e->store, id, next, err);
+		log_warnx("report %s (run %lld) refused by the collector "
+		    "(%s): the certificate or collector.url?  Kept, next try "
+		    "in %ds", id, (long long)run, err, ENGINE_RETRY_CAP);
 	} else {
 		next = engine_backoff(e->report_attempts, json_integer_value(
 		    json_object_get(j, "retry_after")));
-		store_outbox_retry(e->store, e->report_id, next, err);
+		store_outbox_retry(e->store, id, next, err);
 		log_info("report %s (run %lld) not delivered (%s), next try "
-		    "in %llds", e->report_id, (long long)run, err,
+		    "in %llds", id, (long long)run, err,
 		    (long long)(next - time(NULL)));
 	}
 	e->report_id[0] = '\0';
 	e->report_run = 0;
+	e->report_rejected = 0;
 	engine_report_kick(e);
 }
 
@@ -867,6 +908,8 @@ engine_status_json(struct engine *e)
 	    store_queue_depth(e->store, NULL)));
 	json_object_set_new(st, "outbox", json_integer(
 	    store_outbox_depth(e->store)));
+	json_object_set_new(st, "outbox_rejected", json_integer(
+	    store_outbox_rejected(e->store)));
 	json_object_set_new(st, "reports", json_boolean(e->reports));
 	return (st);
 }
@@ -919,9 +962,14 @@ control_read_cb(struct bufferevent *bev, void *arg)
 		control_reply(bev, json_pack("{s:b,s:s}", "ok", 1, "run",
 		    e->running ? "queued after the current run" : "started"));
 		engine_run_start(e, 0, 1);
+	} else if (strcmp(line, "outbox-kick") == 0) {
+		/* "ismsctl outbox retry" changed the store: look again. */
+		control_reply(bev, json_pack("{s:b}", "ok", 1));
+		engine_report_kick(e);
 	} else
 		control_reply(bev, json_pack("{s:s,s:s}", "error",
-		    "unknown command", "commands", "status, run-now"));
+		    "unknown command", "commands",
+		    "status, run-now, outbox-kick"));
 	free(line);
 }
 

@@ -4,6 +4,7 @@
  * ismsctl: the command line for people and scripts on the host.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -33,6 +34,9 @@ usage(FILE *f)
 "       ismsctl history [--check ID] [--since T] [--format text|json]\n"
 "                     [--store FILE] [--lang en|ja]\n"
 "       ismsctl status [--format text|json] [--socket PATH]\n"
+"       ismsctl outbox [--format text|json] [--store FILE] [--lang en|ja]\n"
+"       ismsctl outbox retry REPORT_ID|--all [--store FILE] [--socket PATH]\n"
+"       ismsctl outbox drop REPORT_ID [--store FILE]\n"
 "       ismsctl run-now [--socket PATH]\n"
 "       ismsctl facts [--root DIR] [--config FILE] [--now RFC3339]\n"
 "       ismsctl controls [--lang en|ja]\n"
@@ -48,6 +52,9 @@ usage(FILE *f)
 "status    the running isms-agentd: last and next run, failing checks,\n"
 "          alert queues\n"
 "run-now   ask the running isms-agentd for an immediate run\n"
+"outbox    the reports waiting for the collector (rejected ones too);\n"
+"          retry makes them due now, drop removes one from the outbox\n"
+"          (its run stays in the local store)\n"
 "facts     print the collected evidence as JSON, without evaluating it\n"
 "controls  list the Annex A controls the built-in checks cover\n"
 "enroll    make a key pair here and obtain a client certificate from\n"
@@ -60,6 +67,8 @@ usage(FILE *f)
 "enroll: 0 enrolled, 1 the collector refused (token unknown, expired or\n"
 "used up; --renew: refused or expired), 2 usage or configuration error\n"
 "(--renew: not enrolled), 3 network, TLS or pin failure.\n"
+"outbox: 0 done, 1 no such report in the outbox, 2 usage or configuration\n"
+"error, 3 store error.\n"
 "See ismsctl(8).\n");
 }
 
@@ -113,7 +122,8 @@ want_colour(const char *mode)
 enum {
 	OPT_ROOT = 256, OPT_CONFIG, OPT_POLICY, OPT_NOW, OPT_FORMAT, OPT_LANG,
 	OPT_NO_STORE, OPT_STORE, OPT_COLOR, OPT_CHECK, OPT_SINCE, OPT_SOCKET,
-	OPT_SERVER, OPT_TOKEN, OPT_CA, OPT_PIN, OPT_RENEW, OPT_IF_NEEDED
+	OPT_SERVER, OPT_TOKEN, OPT_CA, OPT_PIN, OPT_RENEW, OPT_IF_NEEDED,
+	OPT_ALL
 };
 
 static const struct option longopts[] = {
@@ -136,6 +146,7 @@ static const struct option longopts[] = {
 	{ "pin",	required_argument,	NULL,	OPT_PIN },
 	{ "renew",	no_argument,		NULL,	OPT_RENEW },
 	{ "if-needed",	no_argument,		NULL,	OPT_IF_NEEDED },
+	{ "all",	no_argument,		NULL,	OPT_ALL },
 	{ "help",	no_argument,		NULL,	'h' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -149,6 +160,9 @@ struct cmdline {
 	const char		*socket;
 	struct enroll_opts	 e;
 	char			*token;		/* a copy, wiped after use */
+	int			 all;		/* outbox retry --all */
+	const char		*args[2];	/* operands (outbox only) */
+	int			 nargs, maxargs;
 };
 
 #define ISMSCTL_MAX_TOKEN 1024	/* bytes of a token read from stdin */
@@ -277,6 +291,9 @@ parse_options(int argc, char **argv, struct cmdline *cl)
 		case OPT_IF_NEEDED:
 			cl->e.if_needed = 1;
 			break;
+		case OPT_ALL:
+			cl->all = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -284,10 +301,13 @@ parse_options(int argc, char **argv, struct cmdline *cl)
 			return (-1);
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "ismsctl: unexpected argument \"%s\"\n",
-		    argv[optind]);
-		return (-1);
+	for (; optind < argc; optind++) {
+		if (cl->nargs == cl->maxargs) {
+			fprintf(stderr, "ismsctl: unexpected argument "
+			    "\"%s\"\n", argv[optind]);
+			return (-1);
+		}
+		cl->args[cl->nargs++] = argv[optind];
 	}
 	cl->o.policies = cl->policies;
 	cl->o.colour = want_colour(cl->colour);
@@ -319,11 +339,39 @@ cmd_facts(struct cmdline *cl)
 	return (0);
 }
 
-static int
-cmd_history(struct cmdline *cl)
+/*
+ * The store's path: --store, else store.path of the configuration, else
+ * the default; NULL (said why) when there is no store there.
+ */
+static char *
+store_path(struct cmdline *cl)
 {
 	struct policy		*p;
 	struct agent_conf	*conf;
+	char			*path;
+
+	if (cl->o.store_path != NULL)
+		path = xstrdup(cl->o.store_path);
+	else {
+		if (check_load(&cl->o, &p, &conf) == -1)
+			return (NULL);
+		path = conf->store_path != NULL ? xstrdup(conf->store_path) :
+		    config_default_store();
+		config_free(conf);
+		policy_free(p);
+	}
+	if (access(path, F_OK) == -1) {
+		fprintf(stderr, "ismsctl: no store at %s: run \"ismsctl "
+		    "check\" first\n", path);
+		free(path);
+		return (NULL);
+	}
+	return (path);
+}
+
+static int
+cmd_history(struct cmdline *cl)
+{
 	struct store		*st;
 	json_t			*h, *v;
 	time_t			 since = 0;
@@ -333,19 +381,8 @@ cmd_history(struct cmdline *cl)
 	if (cl->since != NULL && parse_since(cl->since, cl->o.now, &since) ==
 	    -1)
 		return (EXIT_USAGE);
-	if (check_load(&cl->o, &p, &conf) == -1)
+	if ((path = store_path(cl)) == NULL)
 		return (EXIT_USAGE);
-	path = cl->o.store_path != NULL ? xstrdup(cl->o.store_path) :
-	    conf->store_path != NULL ? xstrdup(conf->store_path) :
-	    config_default_store();
-	config_free(conf);
-	policy_free(p);
-	if (access(path, F_OK) == -1) {
-		fprintf(stderr, "ismsctl: no store at %s: run \"ismsctl "
-		    "check\" first\n", path);
-		free(path);
-		return (EXIT_USAGE);
-	}
 	if ((st = store_open(path, &cause)) == NULL ||
 	    (h = store_history(st, cl->check, since, &cause)) == NULL) {
 		fprintf(stderr, "ismsctl: %s\n", cause);
@@ -542,10 +579,16 @@ cmd_status(struct cmdline *cl)
 	    json_object_get(j, "queued_total")));
 	json_object_foreach(json_object_get(j, "queues"), k, q)
 		printf("  %s: %lld\n", k, (long long)json_integer_value(q));
-	if ((v = json_object_get(j, "outbox")) != NULL)
+	if ((v = json_object_get(j, "outbox")) != NULL) {
 		printf("report outbox (pending): %lld%s\n",
 		    (long long)json_integer_value(v), json_is_false(
 		    json_object_get(j, "reports")) ? " (reports off)" : "");
+		if ((q = json_object_get(j, "outbox_rejected")) != NULL &&
+		    json_integer_value(q) > 0)
+			printf("  rejected by the collector: %lld (see "
+			    "\"ismsctl outbox\")\n",
+			    (long long)json_integer_value(q));
+	}
 	json_decref(j);
 	return (0);
 }
@@ -559,6 +602,226 @@ cmd_run_now(struct cmdline *cl)
 	printf("run %s\n", json_string_value(json_object_get(j, "run")));
 	json_decref(j);
 	return (0);
+}
+
+/*
+ * Asks the running daemon, if any, to look at its outbox again; quiet
+ * and harmless when it is not running (it reads the outbox at start).
+ * Returns 0 if it answered.
+ */
+static int
+control_poke(struct cmdline *cl, const char *req)
+{
+	struct sockaddr_un	 sun;
+	struct policy		*p;
+	struct agent_conf	*conf;
+	struct pollfd		 pfd;
+	char			 buf[256];
+	int			 fd, r = -1;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (cl->socket != NULL)
+		strlcpy(sun.sun_path, cl->socket, sizeof sun.sun_path);
+	else {
+		if (check_load(&cl->o, &p, &conf) == -1)
+			return (-1);
+		strlcpy(sun.sun_path, conf->control_socket,
+		    sizeof sun.sun_path);
+		config_free(conf);
+		policy_free(p);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (-1);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0 &&
+	    write(fd, req, strlen(req)) == (ssize_t)strlen(req) &&
+	    write(fd, "\n", 1) == 1) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, CONTROL_TIMEOUT_MS) == 1 &&
+		    read(fd, buf, sizeof buf) > 0)
+			r = 0;
+	}
+	close(fd);
+	return (r);
+}
+
+/*
+ * Run as root on the daemon's store (owned by its user): the WAL and
+ * shared-memory files SQLite may have made here get the store's owner,
+ * or the daemon could no longer write it.
+ */
+static void
+store_files_owner(const char *path)
+{
+	struct stat	 sb;
+	char		*f;
+	const char	*suffix[] = { "-wal", "-shm" };
+	size_t		 i;
+
+	if (geteuid() != 0 || stat(path, &sb) == -1 || sb.st_uid == 0)
+		return;
+	for (i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		xasprintf(&f, "%s%s", path, suffix[i]);
+		if (chown(f, sb.st_uid, sb.st_gid) == -1 && errno != ENOENT)
+			fprintf(stderr, "ismsctl: chown %s: %s\n", f,
+			    strerror(errno));
+		free(f);
+	}
+}
+
+/* Prints the outbox, as text or JSON. */
+static void
+outbox_print(struct cmdline *cl, json_t *items)
+{
+	json_t		*v, *rej, *err;
+	size_t		 i, nrej = 0;
+	int		 ja = cl->o.lang == LANG_JA;
+
+	if (cl->o.json) {
+		json_dumpf(items, stdout, JSON_INDENT(2) |
+		    JSON_PRESERVE_ORDER);
+		putchar('\n');
+		return;
+	}
+	json_array_foreach(items, i, v)
+		if (!json_is_null(json_object_get(v, "rejected")))
+			nrej++;
+	if (json_array_size(items) == 0) {
+		printf("%s\n", ja ? "送信待ちのレポートはありません" :
+		    "the report outbox is empty");
+		return;
+	}
+	if (ja)
+		printf("送信待ちのレポート: %zu 件 (うち拒否 %zu 件)\n",
+		    json_array_size(items), nrej);
+	else
+		printf("%zu report%s in the outbox, %zu rejected\n",
+		    json_array_size(items), json_array_size(items) == 1 ? "" :
+		    "s", nrej);
+	json_array_foreach(items, i, v) {
+		rej = json_object_get(v, "rejected");
+		err = json_object_get(v, "last_error");
+		printf("%s  %s %lld  %-8s  %s %s  %s %lld  %s %s\n",
+		    json_string_value(json_object_get(v, "report_id")),
+		    ja ? "実行" : "run",
+		    (long long)json_integer_value(json_object_get(v, "run")),
+		    json_string_value(json_object_get(v, "kind")),
+		    ja ? "作成" : "created",
+		    json_string_value(json_object_get(v, "created")),
+		    ja ? "試行" : "attempts",
+		    (long long)json_integer_value(json_object_get(v,
+		    "attempts")), ja ? "次回" : "next",
+		    json_string_value(json_object_get(v, "next_try")));
+		if (json_is_string(rej))
+			printf("    %s %s: %s\n", ja ? "拒否" : "REJECTED",
+			    json_string_value(rej), json_is_string(err) ?
+			    json_string_value(err) : "-");
+		else if (json_is_string(err))
+			printf("    %s: %s\n", ja ? "直近のエラー" : "last error",
+			    json_string_value(err));
+	}
+}
+
+/*
+ * ismsctl outbox [retry REPORT_ID|--all | drop REPORT_ID]: on the store
+ * file itself, like history; SQLite (WAL, busy timeout) makes that safe
+ * beside the running daemon, which only updates or deletes rows by
+ * report_id and so never brings back a dropped one.
+ */
+static int
+cmd_outbox(struct cmdline *cl)
+{
+	struct store	*st;
+	json_t		*items;
+	const char	*sub = cl->nargs > 0 ? cl->args[0] : NULL;
+	const char	*id = cl->nargs > 1 ? cl->args[1] : NULL;
+	char		*path, *cause = NULL;
+	int64_t		 n, run;
+	int		 ja = cl->o.lang == LANG_JA, rc = 0;
+
+	if (sub != NULL && strcmp(sub, "retry") != 0 &&
+	    strcmp(sub, "drop") != 0) {
+		fprintf(stderr, "ismsctl: outbox: unknown action \"%s\" "
+		    "(retry or drop)\n", sub);
+		return (EXIT_USAGE);
+	}
+	if (sub == NULL && cl->all) {
+		fprintf(stderr, "ismsctl: --all goes with \"outbox retry\"\n");
+		return (EXIT_USAGE);
+	}
+	if (sub != NULL && strcmp(sub, "retry") == 0 &&
+	    (id != NULL) == (cl->all != 0)) {
+		fprintf(stderr, "ismsctl: outbox retry needs REPORT_ID or "
+		    "--all\n");
+		return (EXIT_USAGE);
+	}
+	if (sub != NULL && strcmp(sub, "drop") == 0 &&
+	    (id == NULL || cl->all)) {
+		fprintf(stderr, "ismsctl: outbox drop needs one REPORT_ID\n");
+		return (EXIT_USAGE);
+	}
+	if ((path = store_path(cl)) == NULL)
+		return (EXIT_USAGE);
+	if ((st = store_open(path, &cause)) == NULL) {
+		fprintf(stderr, "ismsctl: %s\n", cause);
+		free(cause);
+		free(path);
+		return (EXIT_INTERNAL);
+	}
+	if (sub == NULL) {
+		if ((items = store_outbox_list(st, &cause)) == NULL) {
+			fprintf(stderr, "ismsctl: %s\n", cause);
+			free(cause);
+			rc = EXIT_INTERNAL;
+		} else {
+			outbox_print(cl, items);
+			json_decref(items);
+		}
+	} else if (strcmp(sub, "retry") == 0) {
+		if ((n = store_outbox_requeue(st, id, time(NULL))) == -1) {
+			fprintf(stderr, "ismsctl: %s: outbox not updated\n",
+			    path);
+			rc = EXIT_INTERNAL;
+		} else if (n == 0 && id != NULL) {
+			fprintf(stderr, ja ? "ismsctl: レポート %s は送信待ちに"
+			    "ありません\n" : "ismsctl: report %s is not in the "
+			    "outbox\n", id);
+			rc = EXIT_FAIL;
+		} else if (ja)
+			printf("%lld 件のレポートを今すぐ送信します (拒否を解除)\n",
+			    (long long)n);
+		else
+			printf("%lld report%s due now, not rejected\n",
+			    (long long)n, n == 1 ? "" : "s");
+	} else {
+		if ((n = store_outbox_drop(st, id, &run)) == -1) {
+			fprintf(stderr, "ismsctl: %s: outbox not updated\n",
+			    path);
+			rc = EXIT_INTERNAL;
+		} else if (n == 0) {
+			fprintf(stderr, ja ? "ismsctl: レポート %s は送信待ちに"
+			    "ありません\n" : "ismsctl: report %s is not in the "
+			    "outbox\n", id);
+			rc = EXIT_FAIL;
+		} else if (ja)
+			printf("レポート %s を送信待ちから削除しました。実行 %lld "
+			    "はローカルの記録に残ります (実行は追記のみの証跡)"
+			    "が、コレクタには送信されません\n", id,
+			    (long long)run);
+		else
+			printf("report %s dropped from the outbox; run %lld "
+			    "stays in the local store (runs are append-only "
+			    "evidence) but will not be sent\n", id,
+			    (long long)run);
+	}
+	store_close(st);
+	store_files_owner(path);
+	free(path);
+	/* The daemon's retry timer may be a day away: wake it. */
+	if (rc == 0 && sub != NULL && strcmp(sub, "retry") == 0)
+		control_poke(cl, "outbox-kick");
+	return (rc);
 }
 
 /*
@@ -720,6 +983,8 @@ main(int argc, char **argv)
 	cl.o.store = 1;
 	cl.colour = "auto";
 	optind = 2;
+	if (strcmp(cmd, "outbox") == 0)
+		cl.maxargs = 2;
 	if (parse_options(argc, argv, &cl) == -1) {
 		fprintf(stderr, "usage: see \"ismsctl --help\"\n");
 		return (EXIT_USAGE);
@@ -736,6 +1001,8 @@ main(int argc, char **argv)
 		return (cmd_status(&cl));
 	if (strcmp(cmd, "run-now") == 0)
 		return (cmd_run_now(&cl));
+	if (strcmp(cmd, "outbox") == 0)
+		return (cmd_outbox(&cl));
 	if (strcmp(cmd, "enroll") == 0)
 		return (cmd_enroll(&cl));
 	fprintf(stderr, "ismsctl: unknown command \"%s\"\n", cmd);
