@@ -631,6 +631,12 @@ test_outbox_rejected(void **state)
 	assert_int_equal(oi.run_id, id1);	/* in order again */
 	store_outbox_item_clear(&oi);
 
+	/* --all: every item, rejected or not. */
+	assert_int_equal(store_outbox_reject(s, first, 87501, 90000, "x"), 0);
+	assert_int_equal(store_outbox_requeue(s, NULL, 87600), 2);
+	assert_int_equal(store_outbox_rejected(s), 0);
+	assert_int_equal(store_outbox_next_at(s), 87600);
+
 	/* A 200 deletes a rejected item like any other. */
 	assert_int_equal(store_outbox_reject(s, first, 87501, 90000, "x"), 0);
 	assert_int_equal(store_outbox_sent(s, first), 0);
