@@ -880,7 +880,7 @@ jp_new(struct jp *p, int t)
 
 /* Skips JSON white space; any makes the body non-canonical. */
 static void
-jp_ws(struct jp *p)
+jp_ws_slow(struct jp *p)
 {
 	size_t	start = p->pos;
 
@@ -890,6 +890,15 @@ jp_ws(struct jp *p)
 		p->pos++;
 	if (p->pos != start)
 		p->canonical = 0;
+}
+
+/* As jp_ws_slow, without a call when no white space follows. */
+static inline void
+jp_ws(struct jp *p)
+{
+	if (p->pos < p->len && (unsigned char)p->buf[p->pos] > ' ')
+		return;
+	jp_ws_slow(p);
 }
 
 /*
@@ -959,6 +968,16 @@ esc_len(unsigned char c)
 	return (c < 0x20 ? 6 : 1);
 }
 
+/* Bytes a string holds as they are: ASCII but controls, '"' and '\\'. */
+static const unsigned char plain[256] = {
+	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x20 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,		/* 0x30 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,		/* 0x40 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,		/* 0x50 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,		/* 0x60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,		/* 0x70 */
+};
+
 /*
  * Reads the string at p->pos (on its opening quote) into sbuf: *s and
  * *len are the decoded bytes, *clen the size jansson would write.
@@ -977,8 +996,7 @@ jp_string(struct jp *p, const char **s, size_t *len, size_t *clen)
 	p->pos++;
 	for (;;) {
 		start = p->pos;
-		while (p->pos < p->len && (c = b[p->pos]) >= 0x20 &&
-		    c < 0x80 && c != '"' && c != '\\')
+		while (p->pos < p->len && plain[b[p->pos]])
 			p->pos++;
 		memcpy(out, p->buf + start, p->pos - start);
 		out += p->pos - start;
@@ -1206,6 +1224,9 @@ key_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
 	int	c;
 
+	/* Most neighbours differ in their first byte. */
+	if (alen > 0 && blen > 0 && *a != *b)
+		return ((unsigned char)*a < (unsigned char)*b ? -1 : 1);
 	if ((c = memcmp(a, b, alen < blen ? alen : blen)) != 0)
 		return (c);
 	return (alen < blen ? -1 : alen > blen);
