@@ -751,23 +751,6 @@ out:
 	free(host_id);
 }
 
-/* SHA-256 (hex) of the document as compact JSON with sorted keys. */
-static void
-http_canonical_sha256(json_t *root, char hex[PKI_HASH_HEX_LEN])
-{
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen, i;
-	char		*s;
-
-	if ((s = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
-		fatalx("%s: json_dumps", __func__);
-	if (EVP_Digest(s, strlen(s), md, &mdlen, EVP_sha256(), NULL) != 1)
-		fatalx("%s: EVP_Digest", __func__);
-	free(s);
-	for (i = 0; i < mdlen && i * 2 + 2 < PKI_HASH_HEX_LEN; i++)
-		snprintf(hex + i * 2, 3, "%02x", md[i]);
-}
-
 /* A refused report: the contract's error, with a pointer for 422. */
 static void
 http_report_refused(struct evhttp_request *req, const char *host_id,
@@ -977,7 +960,7 @@ http_reports(struct http_server *srv, struct evhttp_request *req)
 		}
 		body = inflated;
 	}
-	if (reportv_parse(body, len, &rv, &err) == -1) {
+	if (reportv_ingest(body, len, &rv, &err) == -1) {
 		http_report_refused(req, host_id, &err);
 		goto out;
 	}
@@ -1004,21 +987,16 @@ http_reports(struct http_server *srv, struct evhttp_request *req)
 	p->req = req;
 	p->rv = rv;
 	p->host_id = host_id;
-	http_canonical_sha256(rv->root, p->sha256);
+	/* SHA-256 of the compact key-sorted document (reportv.h). */
+	strlcpy(p->sha256, rv->sha256, sizeof p->sha256);
 	p->verdicts = xcalloc(rv->nresults + 1, sizeof *p->verdicts);
-	p->controls = xcalloc(rv->nresults + 1, sizeof *p->controls);
 	for (i = 0; i < rv->nresults; i++) {
 		v = &p->verdicts[i];
 		v->check_id = rv->results[i].check;
 		v->status = reportv_status_name(rv->results[i].status);
 		v->severity = reportv_severity_name(rv->results[i].severity);
-		v->message = json_string_value(json_object_get(
-		    rv->results[i].obj, "message"));
-		if ((p->controls[i] = json_dumps(json_object_get(
-		    rv->results[i].obj, "controls"), JSON_COMPACT |
-		    JSON_ENCODE_ANY)) == NULL)
-			p->controls[i] = xstrdup("[]");
-		v->controls = p->controls[i];
+		v->message = rv->results[i].message;
+		v->controls = rv->results[i].controls;
 	}
 	xasprintf(&p->summary, "{\"pass\":%u,\"fail\":%u,\"error\":%u,"
 	    "\"not_applicable\":%u}", rv->summary[REPORTV_PASS],
