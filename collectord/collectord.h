@@ -45,6 +45,7 @@ struct collectord_conf {
 	int64_t			 header_timeout;
 	int64_t			 body_timeout;
 	int64_t			 max_connections;
+	int64_t			 workers;	/* report parsers; -1: CPUs */
 	int64_t			 cert_days;
 	int64_t			 stale_after;	/* seconds */
 	struct stale_conf	*alerts;	/* stale.h */

@@ -65,6 +65,7 @@
 #include "pki.h"
 #include "reportv.h"
 #include "util.h"
+#include "workq.h"
 #include "xmalloc.h"
 
 #define HTTP_MAX_HEADERS	16384	/* bytes of request headers */
@@ -117,6 +118,9 @@ struct http_server {
 	struct http_pending_q	 pending;	/* reports to store */
 	size_t			 npending;
 	struct event		*flush_ev;	/* lowest priority */
+	struct workq		*workq;		/* parses reports */
+	int			 nworkers;	/* its threads */
+	int			 ningest;	/* reports on the workq */
 };
 
 /* One connection's record, owned by its SSL object. */
@@ -893,26 +897,161 @@ http_flush_cb(evutil_socket_t fd, short ev, void *arg)
 }
 
 /*
+ * One report between the event loop and a worker thread (workq.c).
+ * The loop checks the client and copies the body; the worker inflates,
+ * parses, validates and hashes it (pure: reportv.c) and builds what the
+ * store needs; the loop checks it against the certificate and the
+ * clock, then queues it for the group commit.
+ */
+struct http_ingest {
+	struct http_server	*srv;
+	struct evhttp_request	*req;	/* outlives a closed connection */
+	char			*host_id;
+	char			*body;
+	size_t			 len;
+	int			 gz;
+	size_t			 max_body;
+	struct reportv_error	 err;	/* status 0: parsed */
+	struct http_pending	*p;
+};
+
+/* Worker thread: touches nothing but the job. */
+static void
+http_ingest_work(void *arg)
+{
+	struct http_ingest	*j = arg;
+	struct reportv		*rv;
+	struct http_pending	*p;
+	struct cstore_verdict	*v;
+	char			*inflated = NULL, *cause = NULL;
+	const char		*body = j->body;
+	size_t			 len = j->len, i;
+	int			 state;
+
+	if (j->gz) {
+		state = reportv_gunzip(body, len, j->max_body, &inflated,
+		    &len, &cause);
+		if (state != 0) {
+			j->err.status = state;
+			snprintf(j->err.detail, sizeof j->err.detail, "%s%s",
+			    state == 413 ? "inflated, the report exceeds "
+			    "limits.max_body: " : "gzip: ", cause);
+			free(cause);
+			return;
+		}
+		body = inflated;
+	}
+	if (reportv_ingest(body, len, &rv, &j->err) == -1) {
+		if (j->err.status == 0)
+			j->err.status = 400;
+		free(inflated);
+		return;
+	}
+	free(inflated);
+	free(j->body);		/* rv does not point into it */
+	j->body = NULL;
+
+	p = xcalloc(1, sizeof *p);
+	p->rv = rv;
+	/* SHA-256 of the compact key-sorted document (reportv.h). */
+	strlcpy(p->sha256, rv->sha256, sizeof p->sha256);
+	p->verdicts = xcalloc(rv->nresults + 1, sizeof *p->verdicts);
+	for (i = 0; i < rv->nresults; i++) {
+		v = &p->verdicts[i];
+		v->check_id = rv->results[i].check;
+		v->status = reportv_status_name(rv->results[i].status);
+		v->severity = reportv_severity_name(rv->results[i].severity);
+		v->message = rv->results[i].message;
+		v->controls = rv->results[i].controls;
+	}
+	xasprintf(&p->summary, "{\"pass\":%u,\"fail\":%u,\"error\":%u,"
+	    "\"not_applicable\":%u}", rv->summary[REPORTV_PASS],
+	    rv->summary[REPORTV_FAIL], rv->summary[REPORTV_ERROR],
+	    rv->summary[REPORTV_NOT_APPLICABLE]);
+	p->cr.report_id = rv->report_id;
+	p->cr.hostname = rv->hostname;
+	p->cr.kind = reportv_kind_name(rv->kind);
+	p->cr.generated_at = rv->generated_at;
+	p->cr.summary = p->summary;
+	p->cr.sha256 = p->sha256;
+	p->cr.verdicts = p->verdicts;
+	p->cr.nverdicts = rv->nresults;
+	j->p = p;
+}
+
+/* Event loop: a parsed report is checked and queued, a bad one refused. */
+static void
+http_ingest_done(void *arg)
+{
+	struct http_ingest	*j = arg;
+	struct http_server	*srv = j->srv;
+	struct http_pending	*p = j->p;
+	struct reportv		*rv;
+	time_t			 now = time(NULL);
+
+	srv->ningest--;
+	if (p == NULL) {
+		http_report_refused(j->req, j->host_id, &j->err);
+		goto out;
+	}
+	rv = p->rv;
+	if (rv->host_id != NULL && strcmp(rv->host_id, j->host_id) != 0) {
+		j->err.status = 422;
+		strlcpy(j->err.pointer, "/agent/host_id",
+		    sizeof j->err.pointer);
+		snprintf(j->err.detail, sizeof j->err.detail, "host_id does "
+		    "not match the client certificate (%s).", j->host_id);
+		http_report_refused(j->req, j->host_id, &j->err);
+		http_pending_free(p);
+		goto out;
+	}
+	if (rv->generated_at > now + HTTP_MAX_FUTURE) {
+		j->err.status = 422;
+		strlcpy(j->err.pointer, "/generated_at",
+		    sizeof j->err.pointer);
+		snprintf(j->err.detail, sizeof j->err.detail, "%s is more "
+		    "than %d hours ahead of the collector's clock.",
+		    rv->generated_at_str, HTTP_MAX_FUTURE / 3600);
+		http_report_refused(j->req, j->host_id, &j->err);
+		http_pending_free(p);
+		goto out;
+	}
+	p->req = j->req;
+	p->host_id = j->host_id;
+	p->cr.host_id = j->host_id;
+	p->cr.received_at = now;
+	j->host_id = NULL;
+
+	/* Stored with the others of this loop iteration, then answered. */
+	TAILQ_INSERT_TAIL(&srv->pending, p, entry);
+	if (++srv->npending >= HTTP_BATCH_MAX)
+		http_flush(srv);
+	else if (srv->npending == 1)
+		event_active(srv->flush_ev, EV_TIMEOUT, 0);
+out:
+	free(j->body);
+	free(j->host_id);
+	free(j);
+}
+
+/*
  * POST /api/v1/reports: a report/v1 document (gzip or identity) from an
  * enrolled agent over mTLS, stored by change (cstore.h).  The host is
- * the certificate's; agent.host_id, if not null, must be the same.  A
- * valid report is queued for the group commit (http_flush) and answered
- * from there.
+ * the certificate's; agent.host_id, if not null, must be the same.  The
+ * body is parsed on a worker thread (http_ingest_work), and a valid
+ * report queued for the group commit (http_flush) and answered from
+ * there.
  */
 static void
 http_reports(struct http_server *srv, struct evhttp_request *req)
 {
 	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
 	struct evkeyvalq	*hdr = evhttp_request_get_input_headers(req);
-	struct reportv_error	 err;
-	struct reportv		*rv = NULL;
-	struct http_pending	*p;
-	struct cstore_verdict	*v;
-	const char		*enc, *why, *body;
-	char			*host_id, *inflated = NULL, *cause = NULL;
+	struct http_ingest	*j;
+	const char		*enc, *why;
+	char			*host_id;
 	char			 peer[128];
-	size_t			 len, i;
-	time_t			 now;
+	size_t			 len;
 	int			 state, gz;
 
 	if ((host_id = http_client_host(srv, req, &why)) == NULL) {
@@ -931,9 +1070,7 @@ http_reports(struct http_server *srv, struct evhttp_request *req)
 		    "forbidden", "%s", why);
 		goto out;
 	}
-	memset(&err, 0, sizeof err);
 	len = evbuffer_get_length(in);
-	body = (const char *)evbuffer_pullup(in, -1);
 	enc = evhttp_find_header(hdr, "Content-Encoding");
 	gz = enc != NULL && (strcasecmp(enc, "gzip") == 0 ||
 	    strcasecmp(enc, "x-gzip") == 0);
@@ -947,84 +1084,32 @@ http_reports(struct http_server *srv, struct evhttp_request *req)
 		    "document is expected");
 		goto out;
 	}
-	if (gz) {
-		state = reportv_gunzip(body, len, srv->max_body, &inflated,
-		    &len, &cause);
-		if (state != 0) {
-			err.status = state;
-			snprintf(err.detail, sizeof err.detail, "%s%s",
-			    state == 413 ? "inflated, the report exceeds "
-			    "limits.max_body: " : "gzip: ", cause);
-			http_report_refused(req, host_id, &err);
-			goto out;
-		}
-		body = inflated;
-	}
-	if (reportv_ingest(body, len, &rv, &err) == -1) {
-		http_report_refused(req, host_id, &err);
-		goto out;
-	}
-	now = time(NULL);
-	if (rv->host_id != NULL && strcmp(rv->host_id, host_id) != 0) {
-		err.status = 422;
-		strlcpy(err.pointer, "/agent/host_id", sizeof err.pointer);
-		snprintf(err.detail, sizeof err.detail, "host_id does not "
-		    "match the client certificate (%s).", host_id);
-		http_report_refused(req, host_id, &err);
-		goto out;
-	}
-	if (rv->generated_at > now + HTTP_MAX_FUTURE) {
-		err.status = 422;
-		strlcpy(err.pointer, "/generated_at", sizeof err.pointer);
-		snprintf(err.detail, sizeof err.detail, "%s is more than %d "
-		    "hours ahead of the collector's clock.",
-		    rv->generated_at_str, HTTP_MAX_FUTURE / 3600);
-		http_report_refused(req, host_id, &err);
-		goto out;
-	}
-
-	p = xcalloc(1, sizeof *p);
-	p->req = req;
-	p->rv = rv;
-	p->host_id = host_id;
-	/* SHA-256 of the compact key-sorted document (reportv.h). */
-	strlcpy(p->sha256, rv->sha256, sizeof p->sha256);
-	p->verdicts = xcalloc(rv->nresults + 1, sizeof *p->verdicts);
-	for (i = 0; i < rv->nresults; i++) {
-		v = &p->verdicts[i];
-		v->check_id = rv->results[i].check;
-		v->status = reportv_status_name(rv->results[i].status);
-		v->severity = reportv_severity_name(rv->results[i].severity);
-		v->message = rv->results[i].message;
-		v->controls = rv->results[i].controls;
-	}
-	xasprintf(&p->summary, "{\"pass\":%u,\"fail\":%u,\"error\":%u,"
-	    "\"not_applicable\":%u}", rv->summary[REPORTV_PASS],
-	    rv->summary[REPORTV_FAIL], rv->summary[REPORTV_ERROR],
-	    rv->summary[REPORTV_NOT_APPLICABLE]);
-	p->cr.report_id = rv->report_id;
-	p->cr.host_id = host_id;
-	p->cr.hostname = rv->hostname;
-	p->cr.kind = reportv_kind_name(rv->kind);
-	p->cr.generated_at = rv->generated_at;
-	p->cr.received_at = now;
-	p->cr.summary = p->summary;
-	p->cr.sha256 = p->sha256;
-	p->cr.verdicts = p->verdicts;
-	p->cr.nverdicts = rv->nresults;
-	rv = NULL;
+	j = xcalloc(1, sizeof *j);
+	j->srv = srv;
+	j->req = req;
+	j->host_id = host_id;
+	j->gz = gz;
+	j->max_body = srv->max_body;
+	j->len = len;
+	j->body = xmalloc(len);
+	if (evbuffer_remove(in, j->body, len) != (int)len)
+		fatalx("%s: evbuffer_remove", __func__);
 	host_id = NULL;
-
-	/* Stored with the others of this loop iteration, then answered. */
-	TAILQ_INSERT_TAIL(&srv->pending, p, entry);
-	if (++srv->npending >= HTTP_BATCH_MAX)
-		http_flush(srv);
-	else if (srv->npending == 1)
-		event_active(srv->flush_ev, EV_TIMEOUT, 0);
+	if (srv->workq == NULL) {
+		/*
+		 * Made at the first report, so after daemon(3) and the drop
+		 * of privileges; jansson's hash seed is set before threads
+		 * may use it (reportv.c falls back to jansson for a body that
+		 * is not canonical).
+		 */
+		json_object_seed(0);
+		srv->workq = workq_new(srv->base, srv->nworkers);
+		log_debug("report parsers: %d thread%s", srv->nworkers,
+		    srv->nworkers == 1 ? "" : "s");
+	}
+	srv->ningest++;
+	workq_push(srv->workq, http_ingest_work, http_ingest_done, j);
 out:
-	reportv_free(rv);
-	free(inflated);
-	free(cause);
 	free(host_id);
 	evbuffer_drain(in, evbuffer_get_length(in));
 }
@@ -1195,6 +1280,7 @@ http_server_new(struct event_base *base, const struct collectord_conf *conf,
 	srv->max_conns = conf->max_connections;
 	srv->cert_days = (int)conf->cert_days;
 	srv->max_body = (size_t)conf->max_body;
+	srv->nworkers = conf->workers < 0 ? workq_ncpu() : (int)conf->workers;
 	srv->api.stale_after = conf->stale_after;
 	srv->deadline.tv_sec = conf->header_timeout + conf->body_timeout;
 	if ((srv->ssl_ctx = http_ssl_ctx(srv, cert_file, key_file,
@@ -1258,7 +1344,12 @@ http_server_free(struct http_server *srv)
 {
 	if (srv == NULL)
 		return;
-	/* Queued reports are stored and answered before evhttp goes. */
+	/*
+	 * Reports being parsed, then queued reports, are stored and
+	 * answered before evhttp goes.
+	 */
+	workq_free(srv->workq);
+	srv->workq = NULL;
 	if (srv->store != NULL)
 		http_flush(srv);
 	if (srv->flush_ev != NULL)

@@ -212,7 +212,7 @@ conf_limits(struct collectord_conf *conf, const struct ynode *m,
     struct yerrors *e)
 {
 	static const char *const keys[] = { "max_body", "header_timeout",
-	    "body_timeout", "max_connections", NULL };
+	    "body_timeout", "max_connections", "workers", NULL };
 	const struct ynode	*v;
 
 	if (m->type != YNODE_MAP) {
@@ -236,6 +236,10 @@ conf_limits(struct collectord_conf *conf, const struct ynode *m,
 	    ynode_int(v, &conf->max_connections, e) == 0 &&
 	    (conf->max_connections < 1 || conf->max_connections > 1000000))
 		yerr(e, v, "limits.max_connections must be 1 to 1000000");
+	if ((v = ynode_get(m, "workers")) != NULL &&
+	    ynode_int(v, &conf->workers, e) == 0 &&
+	    (conf->workers < 0 || conf->workers > 64))
+		yerr(e, v, "limits.workers must be 0 to 64");
 }
 
 static void
@@ -301,6 +305,7 @@ collectord_conf_load(const char *path, struct yerrors *e)
 	conf->header_timeout = COLLECTORD_HEADER_TIMEOUT;
 	conf->body_timeout = COLLECTORD_BODY_TIMEOUT;
 	conf->max_connections = COLLECTORD_MAX_CONNS;
+	conf->workers = -1;
 	conf->cert_days = COLLECTORD_CERT_DAYS;
 	conf->stale_after = COLLECTORD_STALE_AFTER;
 	if (!(stat(path, &sb) == -1 && errno == ENOENT &&

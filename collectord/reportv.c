@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <libdeflate.h>
 #include <openssl/evp.h>
 #include <zlib.h>
 
@@ -1232,13 +1233,13 @@ key_cmp(const char *a, size_t alen, const char *b, size_t blen)
 	return (alen < blen ? -1 : alen > blen);
 }
 
-/* qsort(3) order of member indices by key. */
-static const struct jv	*sort_v;
+/* qsort_r(3) order of member indices by key (arg: the values). */
 static int
-member_cmp(const void *a, const void *b)
+member_cmp(const void *a, const void *b, void *arg)
 {
-	const struct jv	*x = &sort_v[*(const uint32_t *)a];
-	const struct jv	*y = &sort_v[*(const uint32_t *)b];
+	const struct jv	*v = arg;
+	const struct jv	*x = &v[*(const uint32_t *)a];
+	const struct jv	*y = &v[*(const uint32_t *)b];
 
 	return (key_cmp(x->key, x->keylen, y->key, y->keylen));
 }
@@ -1262,10 +1263,10 @@ jp_dupkeys(struct jp *p, uint32_t obj, size_t endpos)
 				dup = key_cmp(p->v[m[i]].key, p->v[m[i]].keylen,
 				    p->v[m[j]].key, p->v[m[j]].keylen) == 0;
 	} else {
-		sort_v = p->v;
-		qsort(m, n, sizeof *m, member_cmp);
+		/* No static state: reports are parsed on several threads. */
+		qsort_r(m, n, sizeof *m, member_cmp, p->v);
 		for (i = 1; i < n && !dup; i++)
-			dup = member_cmp(&m[i - 1], &m[i]) == 0;
+			dup = member_cmp(&m[i - 1], &m[i], p->v) == 0;
 	}
 	free(m);
 	if (dup)
@@ -1936,6 +1937,44 @@ gz_fail(z_stream *zs, char *buf, int status, char **cause, const char *why)
 	return (status);
 }
 
+/*
+ * The common case fast: one gzip member whose trailer (ISIZE, the size
+ * mod 2^32) is at most max_out, inflated by libdeflate into a buffer of
+ * that size, about 4 times faster than zlib.  0 done, -1 when the body
+ * is anything else (several members, a trailer that lies, bad data, too
+ * large): then zlib inflates it and says exactly what is wrong.
+ */
+static int
+gz_fast(const unsigned char *in, size_t inlen, size_t max_out, char **out,
+    size_t *outlen)
+{
+	struct libdeflate_decompressor	*d;
+	enum libdeflate_result		 r;
+	size_t				 isize, used = 0, got = 0;
+	char				*buf;
+
+	if (inlen < 18)
+		return (-1);
+	isize = (size_t)in[inlen - 4] | (size_t)in[inlen - 3] << 8 |
+	    (size_t)in[inlen - 2] << 16 | (size_t)in[inlen - 1] << 24;
+	if (isize > max_out)
+		return (-1);
+	if ((d = libdeflate_alloc_decompressor()) == NULL)
+		return (-1);
+	buf = xmalloc(isize + 1);
+	r = libdeflate_gzip_decompress_ex(d, in, inlen, buf, isize, &used,
+	    &got);
+	libdeflate_free_decompressor(d);
+	if (r != LIBDEFLATE_SUCCESS || used != inlen || got != isize) {
+		free(buf);
+		return (-1);
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*outlen = got;
+	return (0);
+}
+
 int
 reportv_gunzip(const void *in, size_t inlen, size_t max_out, char **out,
     size_t *outlen, char **cause)
@@ -1952,6 +1991,8 @@ reportv_gunzip(const void *in, size_t inlen, size_t max_out, char **out,
 		xasprintf(cause, "empty gzip body");
 		return (400);
 	}
+	if (gz_fast(in, inlen, max_out, out, outlen) == 0)
+		return (0);
 	/* One byte beyond the limit tells "exactly max_out" from "more". */
 	limit = max_out < SIZE_MAX - 1 ? max_out + 1 : SIZE_MAX - 1;
 	cap = REPORTV_GZ_FIRST;

@@ -5,7 +5,7 @@
 set -eu
 pkgs="build-essential autoconf automake pkg-config
 libevent-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libyaml-dev
-libjansson-dev libcmocka-dev zlib1g-dev
+libjansson-dev libcmocka-dev zlib1g-dev libdeflate-dev
 jq sqlite3 dconf-cli lz4 mandoc curl bsdutils openssl"
 missing=
 for p in $pkgs; do

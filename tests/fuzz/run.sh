@@ -35,10 +35,10 @@ fi
 if ! "$cc" -g -O1 -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=all -fno-omit-frame-pointer -D_GNU_SOURCE \
     -I"$top/collectord" -I"$top/common" \
-    $(pkg-config --cflags jansson zlib libcrypto) \
+    $(pkg-config --cflags jansson zlib libdeflate libcrypto) \
     "$top/tests/fuzz/fuzz_report.c" "$top/collectord/reportv.c" \
     "$top/common/xmalloc.c" "$top/common/log.c" \
-    $(pkg-config --libs jansson zlib libcrypto) -o "$work/fuzz_report" \
+    $(pkg-config --libs jansson zlib libdeflate libcrypto) -o "$work/fuzz_report" \
     2>"$work/build.log"; then
 	cat "$work/build.log"
 	echo "fuzz/report: the target does not build"

@@ -657,6 +657,59 @@ gzip_buf(const void *buf, size_t len, size_t *outlen)
 	return (out);
 }
 
+/*
+ * The gzip trailer decides the fast path's buffer (libdeflate): a
+ * trailer that lies about the size or the CRC must come out as zlib
+ * says, never as a short or padded body.
+ */
+static void
+test_gzip_trailer(void **state)
+{
+	unsigned char	*gz, *bad;
+	char		*out, *cause, cmd[512];
+	size_t		 gzlen, outlen, isize;
+	FILE		*p;
+	int		 delta[] = { -1, 1, 1000, -(int)goodlen };
+	size_t		 i;
+
+	(void)state;
+	snprintf(cmd, sizeof cmd, "gzip -c < %s", GOOD);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	gz = malloc(goodlen);
+	gzlen = fread(gz, 1, goodlen, p);
+	assert_int_equal(pclose(p), 0);
+	bad = malloc(gzlen);
+	for (i = 0; i < sizeof delta / sizeof delta[0]; i++) {
+		memcpy(bad, gz, gzlen);
+		isize = goodlen + delta[i];
+		bad[gzlen - 4] = isize & 0xff;
+		bad[gzlen - 3] = (isize >> 8) & 0xff;
+		bad[gzlen - 2] = (isize >> 16) & 0xff;
+		bad[gzlen - 1] = (isize >> 24) & 0xff;
+		out = NULL;
+		assert_int_equal(reportv_gunzip(bad, gzlen, 1 << 20, &out,
+		    &outlen, &cause), 400);
+		assert_null(out);
+		assert_non_null(strstr(cause, "length"));
+		free(cause);
+	}
+	/* The CRC. */
+	memcpy(bad, gz, gzlen);
+	bad[gzlen - 8] ^= 0x55;
+	assert_int_equal(reportv_gunzip(bad, gzlen, 1 << 20, &out, &outlen,
+	    &cause), 400);
+	assert_non_null(strstr(cause, "check"));
+	free(cause);
+	/* A trailer over the limit with a body under it: zlib decides. */
+	assert_int_equal(reportv_gunzip(gz, gzlen, goodlen, &out, &outlen,
+	    &cause), 0);
+	assert_int_equal(outlen, goodlen);
+	free(out);
+	free(bad);
+	free(gz);
+}
+
 static void
 test_gzip_roundtrip(void **state)
 {
@@ -1083,6 +1136,7 @@ main(void)
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_detail_utf8),
 		cmocka_unit_test(test_gzip_roundtrip),
+		cmocka_unit_test(test_gzip_trailer),
 		cmocka_unit_test(test_gzip_bomb),
 		cmocka_unit_test(test_gzip_corrupt),
 		cmocka_unit_test(test_corpus_differential),
