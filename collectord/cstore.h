@@ -90,6 +90,13 @@ struct cstore_report {
 	time_t		 received_at;	/* ours */
 	const char	*summary;	/* compact JSON object */
 	const char	*sha256;	/* hex, of the canonical document */
+	/*
+	 * Hex SHA-256 of the verdict list in order (check, status,
+	 * severity, message, controls), or NULL.  The same as the host's
+	 * last applied list: nothing per check to look at (a report whose
+	 * verdicts did not change costs the store two rows).
+	 */
+	const char	*verdicts_sha;
 	const struct cstore_verdict *verdicts;
 	size_t		 nverdicts;
 };

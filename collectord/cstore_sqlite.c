@@ -50,7 +50,7 @@
 #include "xmalloc.h"
 
 #define CSTORE_SQLITE_BUSY_MS	5000	/* wait for another writer, ms */
-#define CSTORE_SQLITE_VERSION	4	/* PRAGMA user_version */
+#define CSTORE_SQLITE_VERSION	5	/* PRAGMA user_version */
 #define CSTORE_TOKEN_ID_LEN	16	/* hex digits of api_tokens.id */
 
 struct cstore_sqlite {
@@ -698,7 +698,7 @@ cstore_sqlite_report_add(struct cstore *cs, const struct cstore_report *r,
 	sqlite3_stmt		*st;
 	size_t			 i;
 	int64_t			 last = 0;
-	int			 rc, n = 0, k, state;
+	int			 rc, n = 0, k, state, same = 0;
 
 	if (changes != NULL)
 		*changes = 0;
@@ -737,14 +737,17 @@ cstore_sqlite_report_add(struct cstore *cs, const struct cstore_report *r,
 		goto fail;
 
 	if ((st = cstore_sqlite_cached(s, &s->st_host_last, "SELECT "
-	    "coalesce(last_report_at, 0) FROM hosts WHERE host_id = ?",
-	    cause)) == NULL)
+	    "coalesce(last_report_at, 0), verdicts_sha FROM hosts WHERE "
+	    "host_id = ?", cause)) == NULL)
 		goto fail;
 	sqlite3_bind_text(st, 1, r->host_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		last = sqlite3_column_int64(st, 0);
-	else
+		same = r->verdicts_sha != NULL &&
+		    sqlite3_column_type(st, 1) != SQLITE_NULL &&
+		    cstore_sqlite_col_eq(st, 1, r->verdicts_sha);
+	} else
 		cstore_sqlite_cause(s, cause, rc == SQLITE_DONE ?
 		    "no host %s" : "look up host %s", r->host_id);
 	sqlite3_reset(st);
@@ -752,9 +755,12 @@ cstore_sqlite_report_add(struct cstore *cs, const struct cstore_report *r,
 	if (rc != SQLITE_ROW)
 		goto fail;
 
-	/* A late delivery is kept but moves no verdict back. */
+	/*
+	 * A late delivery is kept but moves no verdict back.  The same
+	 * verdict list as the last one applied changes nothing per check.
+	 */
 	if (r->generated_at >= last) {
-		for (i = 0; i < r->nverdicts; i++) {
+		for (i = 0; !same && i < r->nverdicts; i++) {
 			if ((k = cstore_sqlite_verdict(s, r, &r->verdicts[i],
 			    cause)) == -1)
 				goto fail;
@@ -764,13 +770,17 @@ cstore_sqlite_report_add(struct cstore *cs, const struct cstore_report *r,
 	}
 
 	if ((st = cstore_sqlite_cached(s, &s->st_host_seen, "UPDATE hosts SET "
-	    "last_seen = ?, last_report_at = ?, hostname = coalesce(?, "
-	    "hostname) WHERE host_id = ?", cause)) == NULL)
+	    "last_seen = ?1, last_report_at = ?2, hostname = coalesce(?3, "
+	    "hostname), verdicts_sha = CASE WHEN ?5 THEN ?6 ELSE "
+	    "verdicts_sha END WHERE host_id = ?4", cause)) == NULL)
 		goto fail;
 	sqlite3_bind_int64(st, 1, (int64_t)r->received_at);
 	sqlite3_bind_int64(st, 2, last);
 	cstore_sqlite_bind(st, 3, r->hostname);
 	sqlite3_bind_text(st, 4, r->host_id, -1, SQLITE_STATIC);
+	/* Applied (not late): its list is now the host's latest. */
+	sqlite3_bind_int(st, 5, r->generated_at >= last);
+	cstore_sqlite_bind(st, 6, r->verdicts_sha);
 	if (cstore_sqlite_done(s, st, "update host", cause) == -1 ||
 	    cstore_sqlite_report_commit(s, cause) == -1)
 		goto fail;
@@ -1397,6 +1407,10 @@ static const struct cstore_ops cstore_sqlite_ops = {
 	.renew = cstore_sqlite_renew
 };
 
+/* From version 4 to 5: the digest of each host's latest verdict list. */
+static const char cstore_sqlite_schema5[] =
+	"ALTER TABLE hosts ADD COLUMN verdicts_sha TEXT;";
+
 /* PRAGMA user_version, or -1 with *cause. */
 static int
 cstore_sqlite_version(struct cstore_sqlite *s, char **cause)
@@ -1452,8 +1466,10 @@ cstore_sqlite_open(const char *path, char **cause)
 		    cstore_sqlite_schema3, cause) == -1) ||
 		    (version < 4 && cstore_sqlite_exec(s,
 		    cstore_sqlite_schema4, cause) == -1) ||
+		    (version < 5 && cstore_sqlite_exec(s,
+		    cstore_sqlite_schema5, cause) == -1) ||
 		    (version < CSTORE_SQLITE_VERSION &&
-		    cstore_sqlite_exec(s, "PRAGMA user_version = 4",
+		    cstore_sqlite_exec(s, "PRAGMA user_version = 5",
 		    cause) == -1) ||
 		    cstore_sqlite_exec(s, "COMMIT", cause) == -1) {
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);

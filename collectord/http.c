@@ -91,6 +91,7 @@ struct http_pending {
 	struct cstore_verdict	*verdicts;
 	struct cstore_report	 cr;	/* borrows the above */
 	char			 sha256[PKI_HASH_HEX_LEN];
+	char			 verdicts_sha[PKI_HASH_HEX_LEN];
 	int			 state;	/* report_add's */
 	int			 changes;
 	char			*cause;
@@ -915,6 +916,38 @@ struct http_ingest {
 	struct http_pending	*p;
 };
 
+/*
+ * The hex SHA-256 of a verdict list in order, each field ended by a NUL:
+ * the store compares it with the host's last list (cstore.h).
+ */
+static void
+http_verdicts_sha(const struct cstore_verdict *v, size_t n, char *hex)
+{
+	EVP_MD_CTX	*ctx;
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0, k;
+	size_t		 i;
+	const char	*f[5];
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		fatalx("%s: EVP_DigestInit_ex", __func__);
+	for (i = 0; i < n; i++) {
+		f[0] = v[i].check_id;
+		f[1] = v[i].status;
+		f[2] = v[i].severity;
+		f[3] = v[i].message != NULL ? v[i].message : "";
+		f[4] = v[i].controls != NULL ? v[i].controls : "";
+		for (k = 0; k < 5; k++)
+			EVP_DigestUpdate(ctx, f[k], strlen(f[k]) + 1);
+	}
+	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
+		fatalx("%s: EVP_DigestFinal_ex", __func__);
+	EVP_MD_CTX_free(ctx);
+	for (k = 0; k < mdlen; k++)
+		snprintf(hex + 2 * k, 3, "%02x", md[k]);
+}
+
 /* Worker thread: touches nothing but the job. */
 static void
 http_ingest_work(void *arg)
@@ -974,6 +1007,8 @@ http_ingest_work(void *arg)
 	p->cr.generated_at = rv->generated_at;
 	p->cr.summary = p->summary;
 	p->cr.sha256 = p->sha256;
+	http_verdicts_sha(p->verdicts, rv->nresults, p->verdicts_sha);
+	p->cr.verdicts_sha = p->verdicts_sha;
 	p->cr.verdicts = p->verdicts;
 	p->cr.nverdicts = rv->nresults;
 	j->p = p;

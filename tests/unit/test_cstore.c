@@ -117,8 +117,22 @@ static struct cstore_verdict base_verdicts[] = {
 
 /* Adds a report of verdicts v for host at T0 + dt: the state. */
 static int
+add_sha(struct fx *f, const char *id, const char *host, int dt,
+    const struct cstore_verdict *v, size_t n, const char *vsha,
+    int *changes);
+
+static int
 add(struct fx *f, const char *id, const char *host, int dt,
     const struct cstore_verdict *v, size_t n, int *changes)
+{
+	return (add_sha(f, id, host, dt, v, n, NULL, changes));
+}
+
+/* add with the digest of the verdict list the collector works out. */
+static int
+add_sha(struct fx *f, const char *id, const char *host, int dt,
+    const struct cstore_verdict *v, size_t n, const char *vsha,
+    int *changes)
 {
 	struct cstore_report	 r;
 	char			*cause = NULL;
@@ -133,6 +147,7 @@ add(struct fx *f, const char *id, const char *host, int dt,
 	r.received_at = T0 + dt + 1;
 	r.summary = "{\"pass\":1,\"fail\":1,\"error\":0,\"not_applicable\":1}";
 	r.sha256 = "00";
+	r.verdicts_sha = vsha;
 	r.verdicts = v;
 	r.nverdicts = n;
 	rv = f->s->ops->report_add(f->s, &r, changes, &cause);
@@ -344,7 +359,7 @@ test_upgrade_v1(void **state)
 	f->s = cstore_sqlite_open(path, &cause);
 	assert_non_null(f->s);
 	snprintf(f->path, sizeof f->path, "%s", path);
-	assert_int_equal(count(f, "PRAGMA user_version"), 4);
+	assert_int_equal(count(f, "PRAGMA user_version"), 5);
 	assert_int_equal(f->s->ops->cert_state(f->s, "aa", &cause),
 	    CSTORE_CERT_VALID);
 	assert_int_equal(add(f, "u1", HOST_A, 0, base_verdicts, NBASE, &ch),
@@ -355,6 +370,54 @@ test_upgrade_v1(void **state)
 	f->s = cstore_sqlite_open(path, &cause);
 	assert_non_null(f->s);
 	assert_int_equal(count(f, "SELECT count(*) FROM results_history"), 3);
+}
+
+/*
+ * The digest of the verdict list: the same digest as the host's last
+ * applied list skips the per-check work (white box: a list that differs
+ * under the same digest shows the skip); a new digest, a late report
+ * and no digest behave as without it.
+ */
+static void
+test_verdicts_sha(void **state)
+{
+	struct fx		*f = *state;
+	struct cstore_verdict	 v[NBASE];
+	int			 ch;
+
+	assert_int_equal(add_sha(f, "r1", HOST_A, 0, base_verdicts, NBASE,
+	    "aa", &ch), CSTORE_REPORT_ADDED);
+	assert_int_equal(ch, 3);
+	assert_int_equal(count(f, "SELECT count(*) FROM hosts WHERE "
+	    "verdicts_sha = 'aa'"), 1);
+	memcpy(v, base_verdicts, sizeof v);
+	v[1].status = "pass";
+	assert_int_equal(add_sha(f, "r2", HOST_A, 100, v, NBASE, "aa", &ch),
+	    CSTORE_REPORT_ADDED);
+	assert_int_equal(ch, 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM results_history"), 3);
+	assert_int_equal(count(f, "SELECT count(*) FROM reports"), 2);
+	assert_int_equal(count(f, "SELECT last_seen FROM hosts WHERE "
+	    "host_id = '" HOST_A "'"), T0 + 101);
+	/* Another digest: compared check by check. */
+	assert_int_equal(add_sha(f, "r3", HOST_A, 200, v, NBASE, "bb", &ch),
+	    CSTORE_REPORT_ADDED);
+	assert_int_equal(ch, 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM results_history"), 4);
+	/* A late report keeps the host's digest. */
+	assert_int_equal(add_sha(f, "r-late", HOST_A, 150, base_verdicts,
+	    NBASE, "cc", &ch), CSTORE_REPORT_ADDED);
+	assert_int_equal(count(f, "SELECT count(*) FROM hosts WHERE "
+	    "verdicts_sha = 'bb'"), 1);
+	/* No digest: compared check by check, and none kept. */
+	assert_int_equal(add_sha(f, "r4", HOST_A, 300, base_verdicts, NBASE,
+	    NULL, &ch), CSTORE_REPORT_ADDED);
+	assert_int_equal(ch, 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM hosts WHERE "
+	    "verdicts_sha IS NULL AND host_id = '" HOST_A "'"), 1);
+	assert_int_equal(add_sha(f, "r5", HOST_A, 400, v, NBASE, "bb", &ch),
+	    CSTORE_REPORT_ADDED);
+	assert_int_equal(ch, 1);
 }
 
 int
@@ -368,6 +431,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_upgrade_v1, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verdicts_sha, setup,
+		    teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

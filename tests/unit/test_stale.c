@@ -359,12 +359,13 @@ test_upgrade_v3(void **state)
 	f->s->ops->close(f->s);
 	f->s = NULL;
 	sql(f, "ALTER TABLE hosts DROP COLUMN stale_alerted_at;"
+	    "ALTER TABLE hosts DROP COLUMN verdicts_sha;"
 	    "DROP TABLE alert_queue; PRAGMA user_version = 3;");
 	assert_int_equal(count(f, "SELECT count(*) FROM pragma_table_info("
 	    "'hosts') WHERE name = 'stale_alerted_at'"), 0);
 	f->s = cstore_sqlite_open(f->path, &cause);
 	assert_non_null(f->s);
-	assert_int_equal(count(f, "PRAGMA user_version"), 4);
+	assert_int_equal(count(f, "PRAGMA user_version"), 5);
 	assert_int_equal(count(f, "SELECT count(*) FROM pragma_table_info("
 	    "'hosts') WHERE name = 'stale_alerted_at'"), 1);
 	assert_int_equal(count(f, "SELECT count(*) FROM alert_queue"), 0);
@@ -373,7 +374,7 @@ test_upgrade_v3(void **state)
 	/* A newer store is refused. */
 	f->s->ops->close(f->s);
 	f->s = NULL;
-	sql(f, "PRAGMA user_version = 5");
+	sql(f, "PRAGMA user_version = 6");
 	assert_null(cstore_sqlite_open(f->path, &cause));
 	assert_non_null(strstr(cause, "newer"));
 	free(cause);
