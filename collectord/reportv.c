@@ -979,6 +979,25 @@ static const unsigned char plain[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,		/* 0x70 */
 };
 
+#define SWAR_ONES	0x0101010101010101ULL
+#define SWAR_HIGHS	0x8080808080808080ULL
+
+/*
+ * Eight string bytes at once: 0 when none is '"', '\\', below 0x20 or
+ * above 0x7f (the bytes plain[] refuses).  The zero-byte tests may also
+ * flag a byte after a true hit, never miss one, so a non-zero answer
+ * only sends the scan to plain[] byte by byte.
+ */
+static inline uint64_t
+swar_special(uint64_t w)
+{
+	uint64_t	q = w ^ (SWAR_ONES * '"');
+	uint64_t	b = w ^ (SWAR_ONES * '\\');
+
+	return ((w | ((w - SWAR_ONES * 0x20) & ~w) |
+	    ((q - SWAR_ONES) & ~q) | ((b - SWAR_ONES) & ~b)) & SWAR_HIGHS);
+}
+
 /*
  * Reads the string at p->pos (on its opening quote) into sbuf: *s and
  * *len are the decoded bytes, *clen the size jansson would write.
@@ -997,6 +1016,14 @@ jp_string(struct jp *p, const char **s, size_t *len, size_t *clen)
 	p->pos++;
 	for (;;) {
 		start = p->pos;
+		while (p->len - p->pos >= 8) {
+			uint64_t	w;
+
+			memcpy(&w, b + p->pos, 8);
+			if (swar_special(w) != 0)
+				break;
+			p->pos += 8;
+		}
 		while (p->pos < p->len && plain[b[p->pos]])
 			p->pos++;
 		memcpy(out, p->buf + start, p->pos - start);
