@@ -17,25 +17,26 @@
 # the collector (perf record --call-graph dwarf) into FILE while loadgen
 # runs.
 #
-# Measured on the 2-core Debian 12 VM (kernel 6.18, OpenSSL 3.0, jansson
-# 2.14, libevent 2.1, SQLite 3.40), release build (-g -O2) at commit
-# 2f310b8, 10 s after 2 s warm-up, 87 templates of 32.3 KB raw / 7.7 KB
-# gzip on average (39 results each on this host):
-#   agents  collector/s  p99 ms    nginx 204/s      p99 ms  ratio
-#       16  198          92        36,360           4.2     0.005
-#       64  238..340     235..452  35,760..43,390   8..10   0.006..0.010
-#      256  396          1,040     41,360           20.8    0.010
-# Every 200 was stored (reports rows = 200 answers).  The collector
-# spends 2.0-2.6 ms CPU per report on its one event loop, busy 50-90% of
-# a core (the rest: the Nagle stall below); loadgen
-# costs ~15 us CPU per request (55-76% of a core at nginx's rate).
-# perf (64 agents): jansson json_loadb 33%, canonical json_dumps
-# (sorted) + SHA-256 22% (SHA-256 alone 1.6%), json_dumpb of evidence
-# sizes 8%, SQLite 7%, X509_verify of the client cert per request 7%,
-# inflate 6%, other validation 4%, freeing the document 3%, TLS
-# records + libevent + syscalls ~4%.  Without TCP_NODELAY on accepted
-# sockets, Nagle + delayed ACK idle the collector half the time at 16
-# agents (with it, preloaded: 345/s at 16, 376/s at 64).
+# Measured on the 2-core Debian 12 VM (kernel 6.18, OpenSSL 3.0, SQLite
+# 3.40, libevent 2.1), release build (-g -O2), 10 s after 2 s warm-up,
+# 87 templates of 32.3 KB raw / 7.7 KB gzip on average (39 results each
+# on this host), every 200 stored (reports rows = 200 answers):
+#   agents  collector/s  p99 ms  CPU/report  nginx 204/s  p99 ms  ratio
+#       16  4,895        11.6    0.30 ms
+#       64  5,471        24.5    0.29 ms     46,597       3.7     0.117
+#      256  5,637        76.0    0.29 ms
+# (closed loop: at 256 agents the mean wait is 256 / rate = 45 ms).
+# How it got there, 64 agents: 238-340/s (p99 235-452 ms, 2.0-2.6 ms CPU
+# per report on one event loop: jansson parse 33%, sorted re-serialising
+# for the hash 22%, X509_verify per request 7%, no TCP_NODELAY) ->
+# TCP_NODELAY 470 -> certificate once per connection 479 -> group commit
+# 506 -> reportv_ingest, own parser hashing canonical bodies as received
+# 630 -> parsing on worker threads 3,720 -> libdeflate for one gzip member
+# 4,299 -> unchanged verdict lists skip the per-check look-ups 5,051 ->
+# eight-byte string scan 5,200-5,470.  Now (perf): per worker thread the
+# parser ~14%, libdeflate ~9%, SHA-256 of the body ~5%, malloc/memcpy
+# ~5%; the event loop TLS + kernel ~13%, SQLite ~5%; loadgen 16% of a
+# core; nginx 204 needs loadgen's whole core.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
