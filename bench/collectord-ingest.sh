@@ -21,11 +21,12 @@
 # 3.40, libevent 2.1), release build (-g -O2), 10 s after 2 s warm-up,
 # 87 templates of 32.3 KB raw / 7.7 KB gzip on average (39 results each
 # on this host), every 200 stored (reports rows = 200 answers):
-#   agents  collector/s  p99 ms  CPU/report  nginx 204/s  p99 ms  ratio
-#       16  4,895        11.6    0.30 ms
-#       64  5,471        24.5    0.29 ms     46,597       3.7     0.117
-#      256  5,637        76.0    0.29 ms
-# (closed loop: at 256 agents the mean wait is 256 / rate = 45 ms).
+#   agents  collector/s  p99 ms  CPU/report  nginx 204/s    p99 ms  ratio
+#       16  4,774        8.2     0.29 ms
+#       64  6,137..6,291 18.7-19 0.24 ms     62,821..73,086  4.8     0.086..0.098
+#      256  6,683        58.4    0.24 ms
+# (closed loop: at 256 agents the mean wait is 256 / rate = 38 ms).
+# nginx's rate moves a lot between runs here (36,000 to 73,000/s).
 # How it got there, 64 agents: 238-340/s (p99 235-452 ms, 2.0-2.6 ms CPU
 # per report on one event loop: jansson parse 33%, sorted re-serialising
 # for the hash 22%, X509_verify per request 7%, no TCP_NODELAY) ->
@@ -33,10 +34,11 @@
 # 506 -> reportv_ingest, own parser hashing canonical bodies as received
 # 630 -> parsing on worker threads 3,720 -> libdeflate for one gzip member
 # 4,299 -> unchanged verdict lists skip the per-check look-ups 5,051 ->
-# eight-byte string scan 5,200-5,470.  Now (perf): per worker thread the
-# parser ~14%, libdeflate ~9%, SHA-256 of the body ~5%, malloc/memcpy
-# ~5%; the event loop TLS + kernel ~13%, SQLite ~5%; loadgen 16% of a
-# core; nginx 204 needs loadgen's whole core.
+# eight-byte string scan 5,200-5,470 -> synchronous FULL (the loop waits
+# on each batch's fsync, batches grow) 6,060-6,300.  Perf at 5,300/s:
+# per worker thread the parser ~14%, libdeflate ~9%, SHA-256 of the body
+# ~5%, malloc/memcpy ~5%; the event loop TLS + kernel ~13%, SQLite ~5%;
+# loadgen 16% of a core; nginx 204 needs loadgen's whole core.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}

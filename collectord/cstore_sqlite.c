@@ -1448,7 +1448,7 @@ cstore_sqlite_open(const char *path, char **cause)
 	}
 	sqlite3_busy_timeout(s->db, CSTORE_SQLITE_BUSY_MS);
 	if (cstore_sqlite_exec(s, "PRAGMA journal_mode = WAL", cause) == -1 ||
-	    cstore_sqlite_exec(s, "PRAGMA synchronous = NORMAL", cause) == -1 ||
+	    cstore_sqlite_exec(s, "PRAGMA synchronous = FULL", cause) == -1 ||
 	    cstore_sqlite_exec(s, "PRAGMA foreign_keys = ON", cause) == -1)
 		goto fail;
 	if ((version = cstore_sqlite_version(s, cause)) == -1)
