@@ -1271,8 +1271,13 @@ http_ssl_ctx(struct http_server *srv, const char *cert_file,
 		return (NULL);
 	}
 
-	/* Client certificates: only the collector's CA is trusted. */
+	/*
+	 * Client certificates: only the collector's CA is trusted, and it
+	 * is the anchor even when it is not self-signed (an intermediate
+	 * of the organisation's own PKI, given in state_dir).
+	 */
 	xs = SSL_CTX_get_cert_store(ctx);
+	X509_STORE_set_flags(xs, X509_V_FLAG_PARTIAL_CHAIN);
 	if (X509_STORE_add_cert(xs, pki_ca_cert(srv->ca)) != 1 ||
 	    SSL_CTX_add_client_CA(ctx, pki_ca_cert(srv->ca)) != 1)
 		fatalx("%s: adding the CA to the verify store", __func__);
