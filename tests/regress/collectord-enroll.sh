@@ -36,6 +36,7 @@ state_dir: relative/dir
 limits:
   max_body: lots
   header_timeout: 0s
+  workers: 99
 colour: blue
 EOF
 rc=0
@@ -43,7 +44,8 @@ err=$("$COLLECTORD" -n -f "$T/bad.yaml" 2>&1) || rc=$?
 [ "$rc" -eq 2 ] || fail "-n on a bad configuration: exit $rc"
 for want in "bad.yaml:1:9: listen" "bad.yaml:2:12: state_dir must be" \
     "bad.yaml:4:13: expected a size" "bad.yaml:5:19: limits.header_timeout" \
-    "bad.yaml:6:1: unknown key \"colour\""; do
+    "bad.yaml:6:12: limits.workers must be 0 to 64" \
+    "bad.yaml:7:1: unknown key \"colour\""; do
 	printf '%s\n' "$err" | grep -qF "$want" ||
 	    fail "-n: no '$want' in: $err"
 done

@@ -25,6 +25,9 @@ OTHER=fedcba9876543210fedcba9876543210
 # --- start on a free port ---
 COLLECTORD_EXTRA='limits:
   max_body: 256k'
+# collectord-reports-inline.sh: the same with no worker threads.
+[ -z "${REPORTS_WORKERS:-}" ] || COLLECTORD_EXTRA="$COLLECTORD_EXTRA
+  workers: $REPORTS_WORKERS"
 collectord_start
 URL=$COLLECTORD_URL
 q() {
@@ -180,4 +183,3 @@ code=$(gzpost "$T/bad.gz")
 [ "$code" = 200 ] || fail "a good report after the refusals: $code $(cat "$T/resp")"
 resp '.accepted == true' "last report"
 collectord_stop
-exit 0
