@@ -147,43 +147,6 @@ abuf_finish(struct abuf *b)
 	return (s);
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
- * forms, surrogates or code points above U+10FFFF), 0 if there is none.
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t left)
-{
-	uint32_t	cp;
-	size_t		n, i;
-
-	if (s[0] < 0x80)
-		return (1);
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else
-		return (0);
-	if (left < n)
-		return (0);
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return (0);
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-		return (0);
-	if (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
-		return (0);
-	return (n);
-}
-
 /* Whether a UTF-8 sequence is a C1 control or a Unicode line break. */
 static int
 utf8_is_break(const unsigned char *s, size_t n)

@@ -267,20 +267,6 @@ engine_result(json_t *report, const char *check)
 	return (NULL);
 }
 
-/* A random (version 4) UUID for an alert. */
-static void
-engine_uuid(char out[37])
-{
-	unsigned char	b[16];
-
-	arc4random_buf(b, sizeof b);
-	b[6] = (b[6] & 0x0f) | 0x40;
-	b[8] = (b[8] & 0x3f) | 0x80;
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
-	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
 static void
 engine_event_init(struct drift_event *ev, json_t *report, enum drift_kind k)
 {
@@ -288,7 +274,7 @@ engine_event_init(struct drift_event *ev, json_t *report, enum drift_kind k)
 	json_t		*agent = json_object_get(report, "agent");
 
 	memset(ev, 0, sizeof *ev);
-	engine_uuid(id);
+	uuid_v4(id);
 	ev->id = id;
 	ev->kind = k;
 	ev->at = time(NULL);

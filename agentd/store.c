@@ -369,22 +369,6 @@ result_body(json_t *result)
 	return (body);
 }
 
-/* Makes a random UUID v4, lower case. */
-static void
-store_uuid(char out[STORE_UUID_LEN])
-{
-	uint8_t	b[16];
-
-	/* arc4random_buf (libbsd, getrandom(2)) works in the chroot. */
-	arc4random_buf(b, sizeof b);
-	b[6] = (b[6] & 0x0f) | 0x40;	/* version 4 */
-	b[8] = (b[8] & 0x3f) | 0x80;	/* variant 10 */
-	snprintf(out, STORE_UUID_LEN, "%02x%02x%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4],
-	    b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-	    b[15]);
-}
-
 /* Queues a run in the outbox, inside the caller's transaction. */
 static int
 store_outbox_add(struct store *s, int64_t run, time_t now, char **cause)
@@ -393,7 +377,7 @@ store_outbox_add(struct store *s, int64_t run, time_t now, char **cause)
 	char		 id[STORE_UUID_LEN];
 	int		 r = 0;
 
-	store_uuid(id);
+	uuid_v4(id);
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO outbox(report_id, run_id, "
 	    "created_at, kind, next_at) VALUES (?, ?, ?, 'run', ?)", -1, &st,
 	    NULL) != SQLITE_OK)

@@ -26,6 +26,7 @@
 #include <zlib.h>
 
 #include "reportv.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define REPORTV_QUOTE_MAX	48	/* bytes of a bad value echoed back */
@@ -900,42 +901,6 @@ jp_ws(struct jp *p)
 	if (p->pos < p->len && (unsigned char)p->buf[p->pos] > ' ')
 		return;
 	jp_ws_slow(p);
-}
-
-/*
- * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), or 0.
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t left)
-{
-	size_t		n, i;
-	uint32_t	cp;
-
-	if (s[0] < 0x80)
-		return (1);
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else
-		return (0);
-	if (left < n)
-		return (0);
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return (0);
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return (0);
-	return (n);
 }
 
 /* Four hex digits at s; returns the value or -1. */

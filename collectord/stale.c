@@ -385,20 +385,6 @@ out:
 	cstore_alert_clear(&a);
 }
 
-/* A random (version 4) UUID: the event's id in every body. */
-static void
-stale_uuid(char out[37])
-{
-	unsigned char	b[16];
-
-	arc4random_buf(b, sizeof b);
-	b[6] = (b[6] & 0x0f) | 0x40;
-	b[8] = (b[8] & 0x3f) | 0x80;
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
-	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
 /*
  * One host changed state: its bodies queued and its mark set or cleared
  * together, then the syslog line.
@@ -415,7 +401,7 @@ stale_event(struct stale *s, const struct cstore_stale *h, int stale,
 	int			 r;
 
 	memset(&ev, 0, sizeof ev);
-	stale_uuid(id);
+	uuid_v4(id);
 	ev.kind = stale ? DRIFT_HOST_STALE : DRIFT_HOST_BACK;
 	ev.id = id;
 	ev.at = now;

@@ -53,5 +53,14 @@ int	 str_startswith(const char *, const char *);
 int	 str_endswith(const char *, const char *);
 /* Next line of a buffer, NUL-terminating it in place; NULL at the end. */
 char	*str_nextline(char **cursor);
+/*
+ * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0.
+ */
+size_t	 utf8_seq(const unsigned char *s, size_t left);
+
+#define UUID_LEN	37	/* 36 characters and a NUL */
+/* A random (version 4) UUID, lower case. */
+void	 uuid_v4(char out[UUID_LEN]);
 
 #endif

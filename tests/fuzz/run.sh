@@ -37,7 +37,7 @@ if ! "$cc" -g -O1 -fsanitize=fuzzer,address,undefined \
     -I"$top/collectord" -I"$top/common" \
     $(pkg-config --cflags jansson zlib libdeflate libcrypto) \
     "$top/tests/fuzz/fuzz_report.c" "$top/collectord/reportv.c" \
-    "$top/common/xmalloc.c" "$top/common/log.c" \
+    "$top/common/xmalloc.c" "$top/common/log.c" "$top/common/util.c" \
     $(pkg-config --libs jansson zlib libdeflate libcrypto) -o "$work/fuzz_report" \
     2>"$work/build.log"; then
 	cat "$work/build.log"

@@ -216,7 +216,7 @@ put_outbox(struct store *s, time_t t, const char *st1, const char *st2)
 
 /* Lower-case UUID version 4, variant 10. */
 static int
-uuid_v4(const char *u)
+is_uuid_v4(const char *u)
 {
 	size_t	i;
 
@@ -318,7 +318,7 @@ test_outbox_fifo_retry(void **state)
 	assert_int_equal(oi.attempts, 0);
 	assert_string_equal(oi.kind, "run");
 	assert_null(oi.last_error);
-	assert_true(uuid_v4(oi.report_id));
+	assert_true(is_uuid_v4(oi.report_id));
 	strlcpy(first, oi.report_id, sizeof first);
 	store_outbox_item_clear(&oi);
 
@@ -454,7 +454,7 @@ test_outbox_compact_durable(void **state)
 	    -1, &st, NULL), SQLITE_OK);
 	nuuid = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (!uuid_v4((const char *)sqlite3_column_text(st, 0)))
+		if (!is_uuid_v4((const char *)sqlite3_column_text(st, 0)))
 			fail_msg("not a UUID v4: %s",
 			    sqlite3_column_text(st, 0));
 		nuuid++;
@@ -503,7 +503,7 @@ test_outbox_compact_durable(void **state)
 		if (i == 0)
 			assert_string_equal(oi.last_error, "HTTP 502");
 		assert_string_equal(oi.kind, i < 3 ? "catch_up" : "run");
-		assert_true(uuid_v4(oi.report_id));
+		assert_true(is_uuid_v4(oi.report_id));
 		/* The kept older runs are the ones that drifted. */
 		ch = store_run_changes(s, oi.run_id);
 		assert_int_equal(json_array_size(ch), i < 3 ? 1 : 0);

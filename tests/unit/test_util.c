@@ -219,6 +219,46 @@ test_strlcpy(void **state)
 	assert_int_equal(b[3], 'x');
 }
 
+/* utf8_seq (RFC 3629) and uuid_v4, shared by the agent and collector. */
+static void
+test_utf8_uuid(void **state)
+{
+	char	a[UUID_LEN], b[UUID_LEN];
+	size_t	i;
+
+	(void)state;
+	assert_int_equal(utf8_seq((const unsigned char *)"a", 1), 1);
+	assert_int_equal(utf8_seq((const unsigned char *)"\xc3\xa9", 2), 2);
+	assert_int_equal(utf8_seq((const unsigned char *)"\xe3\x81\x82", 3),
+	    3);
+	assert_int_equal(utf8_seq((const unsigned char *)"\xf0\x9f\x98\x80",
+	    4), 4);
+	assert_int_equal(utf8_seq((const unsigned char *)"\xe3\x81\x82", 2),
+	    0);		/* cut short */
+	assert_int_equal(utf8_seq((const unsigned char *)"\xc0\xaf", 2), 0);
+	assert_int_equal(utf8_seq((const unsigned char *)"\xe0\x80\xaf", 3),
+	    0);		/* overlong */
+	assert_int_equal(utf8_seq((const unsigned char *)"\xed\xa0\x80", 3),
+	    0);		/* a surrogate */
+	assert_int_equal(utf8_seq((const unsigned char *)"\xf4\x90\x80\x80",
+	    4), 0);	/* above U+10FFFF */
+	assert_int_equal(utf8_seq((const unsigned char *)"\x80", 1), 0);
+	assert_int_equal(utf8_seq((const unsigned char *)"", 0), 0);
+
+	uuid_v4(a);
+	uuid_v4(b);
+	assert_int_equal(strlen(a), 36);
+	assert_string_not_equal(a, b);
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+			assert_int_equal(a[i], '-');
+		else
+			assert_non_null(strchr("0123456789abcdef", a[i]));
+	}
+	assert_int_equal(a[14], '4');
+	assert_non_null(strchr("89ab", a[19]));
+}
+
 int
 main(void)
 {
@@ -230,6 +270,7 @@ main(void)
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_strlcpy),
+		cmocka_unit_test(test_utf8_uuid),
 	};
 	return (cmocka_run_group_tests(tests, NULL, NULL));
 }
