@@ -121,7 +121,6 @@ struct http_server {
 	struct event		*flush_ev;	/* lowest priority */
 	struct workq		*workq;		/* parses reports */
 	int			 nworkers;	/* its threads */
-	int			 ningest;	/* reports on the workq */
 };
 
 /* One connection's record, owned by its SSL object. */
@@ -1024,7 +1023,6 @@ http_ingest_done(void *arg)
 	struct reportv		*rv;
 	time_t			 now = time(NULL);
 
-	srv->ningest--;
 	if (p == NULL) {
 		http_report_refused(j->req, j->host_id, &j->err);
 		goto out;
@@ -1142,7 +1140,6 @@ http_reports(struct http_server *srv, struct evhttp_request *req)
 		log_debug("report parsers: %d thread%s", srv->nworkers,
 		    srv->nworkers == 1 ? "" : "s");
 	}
-	srv->ningest++;
 	workq_push(srv->workq, http_ingest_work, http_ingest_done, j);
 out:
 	free(host_id);

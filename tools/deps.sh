@@ -6,7 +6,7 @@ set -eu
 pkgs="build-essential autoconf automake pkg-config
 libevent-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libyaml-dev
 libjansson-dev libcmocka-dev zlib1g-dev libdeflate-dev
-jq sqlite3 dconf-cli lz4 mandoc curl bsdutils openssl"
+jq sqlite3 dconf-cli lz4 mandoc curl bsdutils openssl libcap2-bin"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
