@@ -10,8 +10,8 @@
  *
  * The children are binaries of their own in $(pkglibexecdir),
  * isms-agentd-engine and isms-agentd-net, each linked with only the
- * libraries it uses; they confine themselves (chroot, unprivileged user) before reading
- * anything from their peers:
+ * libraries it uses; they confine themselves (chroot, unprivileged
+ * user) before reading anything from their peers:
  *
  *   engine (_isms, chroot store dir) --- parent (root) --- net (_isms)
  *   timers, evaluation, store,             |                  HTTPS,
