@@ -2,8 +2,9 @@
 # The whole test suite, as CI runs it (.ci/run calls this verbatim):
 # install dependencies, then build twice -- once with strict warnings,
 # once with AddressSanitizer and UndefinedBehaviorSanitizer -- and run
-# "make check" in each.  Every unit test program and every regress
-# scenario is reported as PASS or FAIL; the last line is the total.
+# "make check" in each, then "make distcheck" and a short fuzzing run.
+# Every unit test program and every regress scenario is reported as PASS
+# or FAIL; the last line is the total.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -54,6 +55,19 @@ for variant in debug asan; do
 		fail=$((fail + 1))
 	fi
 done
+# The release tarball: made, unpacked, built and checked from a
+# read-only source tree (make distcheck, about 3.5 minutes), so a file
+# missing from the distribution or a test writing into the sources fails.
+echo "== dist =="
+dir="$top/build-ci-debug"
+if [ -f "$dir/Makefile" ] && (cd "$dir" && make distcheck >distcheck.out 2>&1); then
+	echo "PASS: dist/distcheck"
+	pass=$((pass + 1))
+else
+	tail -n 40 "$dir/distcheck.out" 2>/dev/null | sed 's/^/    /'
+	echo "FAIL: dist/distcheck"
+	fail=$((fail + 1))
+fi
 # The report parser's libFuzzer target, briefly (about 20 s).
 echo "== fuzz =="
 out=$(sh "$top/tests/fuzz/run.sh" 20 2>&1)
