@@ -25,40 +25,8 @@ cq() {
 collectord_start
 URL=$COLLECTORD_URL
 
-agentd_fixture session-tmout
-cp "$top_srcdir/tests/fixtures/inventory-debian/root/etc/machine-id" \
-    "$top_srcdir/tests/fixtures/inventory-debian/root/etc/hostname" \
-    "$ROOT/etc/"
-HID=$(cat "$ROOT/etc/machine-id")
-{
-	agentd_base_conf
-	cat <<EOF
-alerts:
-  syslog: false
-  summary_at: never
-collector:
-  url: $URL
-  ca: /pki/ca.pem
-  cert: /pki/agent.pem
-  key: /pki/agent.key
-EOF
-} >"$AGENTD_CONF"
-tok=$(collectord_token)
-"$ISMSCTL" enroll --server "$URL" --token "$tok" --ca "$COLLECTORD_CA" \
-    --config "$AGENTD_CONF" --root "$ROOT" >"$T/enroll.out" 2>&1 ||
-    fail "enroll: $(cat "$T/enroll.out")"
-
-reports() {
-	cq "SELECT count(*) FROM reports WHERE host_id = '$HID'"
-}
-wait_reports() {	# N SECONDS
-	_end=$(($(date +%s) + $2))
-	while [ "$(reports)" -lt "$1" ]; do
-		[ "$(date +%s)" -lt "$_end" ] ||
-		    fail "$(reports) reports arrived, expected $1: $(tail -n 20 "$AGENTD_ERR")"
-		sleep 0.1
-	done
-}
+# --- the host: a fixture with a machine-id, enrolled under its root ---
+agentd_enrolled session-tmout
 outbox() {
 	"$ISMSCTL" outbox --store "$AGENTD_STORE" "$@"
 }
@@ -75,7 +43,7 @@ grep "report $RID (run $RUN) rejected by the collector (HTTP 422: " \
     fail "rejection not logged with its reason: $(grep rejected "$AGENTD_ERR")"
 grep -q 'refused: 422' "$COLLECTORD_LOG" ||
     fail "the collector did not refuse it: $(tail -n 5 "$COLLECTORD_LOG")"
-[ "$(reports)" -eq 0 ] || fail "a refused report was stored"
+[ "$(collectord_reports)" -eq 0 ] || fail "a refused report was stored"
 [ "$(agentd_sql "SELECT next_at >= strftime('%s','now') + 86000 FROM outbox")" = 1 ] ||
     fail "rejected item not set aside for a day: $(agentd_sql 'SELECT * FROM outbox')"
 
@@ -83,7 +51,7 @@ grep -q 'refused: 422' "$COLLECTORD_LOG" ||
 cp "$top_srcdir/tests/fixtures/inventory-debian/root/etc/machine-id" "$ROOT/etc/"
 agentd_run
 agentd_run
-wait_reports 2 10
+collectord_wait_reports 2 10
 agentd_wait '.outbox == 1 and .outbox_rejected == 1' 5 ||
     fail "outbox: $(agentd_status | jq -c '{outbox, outbox_rejected}')"
 st=$("$ISMSCTL" status --socket "$AGENTD_SOCK")
@@ -145,11 +113,11 @@ agentd_sql "SELECT count(*) FROM runs WHERE id = $RUN" | grep -qx 1 ||
 
 # --- the daemon still writes its store; the dropped item never returns ---
 agentd_run
-wait_reports 3 10
+collectord_wait_reports 3 10
 agentd_wait '.outbox == 0' 5 || fail "outbox after a run: $(agentd_status | jq -c .outbox)"
 agentd_stop
 agentd_start
-wait_reports 4 10
+collectord_wait_reports 4 10
 agentd_wait '.outbox == 0 and .outbox_rejected == 0' 5 ||
     fail "after restart: $(agentd_status | jq -c '{outbox, outbox_rejected}')"
 [ "$(cq "SELECT count(*) FROM reports WHERE report_id = '$RID'")" -eq 0 ] ||

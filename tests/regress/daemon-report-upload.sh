@@ -28,46 +28,12 @@ port=$COLLECTORD_PORT
 URL=$COLLECTORD_URL
 
 # --- the host: a fixture with a machine-id, enrolled under its root ---
-agentd_fixture session-tmout
-cp "$top_srcdir/tests/fixtures/inventory-debian/root/etc/machine-id" \
-    "$top_srcdir/tests/fixtures/inventory-debian/root/etc/hostname" \
-    "$ROOT/etc/"
-HID=$(cat "$ROOT/etc/machine-id")
-{
-	agentd_base_conf
-	cat <<EOF
-alerts:
-  syslog: false
-  summary_at: never
-collector:
-  url: $URL
-  ca: /pki/ca.pem
-  cert: /pki/agent.pem
-  key: /pki/agent.key
-EOF
-} >"$AGENTD_CONF"
-tok=$(collectord_token)
-"$ISMSCTL" enroll --server "$URL" --token "$tok" --ca "$STATE/ca.pem" \
-    --config "$AGENTD_CONF" --root "$ROOT" >"$T/enroll.out" 2>&1 ||
-    fail "enroll: $(cat "$T/enroll.out")"
-
-# reports_for_host: the collector's reports rows for HID.
-reports() {
-	cq "SELECT count(*) FROM reports WHERE host_id = '$HID'"
-}
-wait_reports() {	# N SECONDS
-	_end=$(($(date +%s) + $2))
-	while [ "$(reports)" -lt "$1" ]; do
-		[ "$(date +%s)" -lt "$_end" ] ||
-		    fail "$(reports) reports arrived, expected $1: $(tail -n 20 "$AGENTD_ERR")"
-		sleep 0.1
-	done
-}
+agentd_enrolled session-tmout
 
 # --- the first run arrives ---
 agentd_start
 agentd_expect '.reports == true'
-wait_reports 1 10
+collectord_wait_reports 1 10
 agentd_wait '.outbox == 0' 5 || fail "outbox not empty: $(agentd_status | jq -c .outbox)"
 [ "$(cq "SELECT kind FROM reports")" = run ] || fail "kind of the first report"
 ismsctl_text=$("$ISMSCTL" status --socket "$AGENTD_SOCK")
@@ -105,9 +71,9 @@ runs=$(agentd_status | jq .runs_stored)
 # --- every queued report once, in run order, and the outbox drains ---
 agentd_wait '.outbox == 0' 25 ||
     fail "outbox not drained: $(agentd_status | jq -c .outbox) $(tail -n 20 "$AGENTD_ERR")"
-wait_reports 5 5
+collectord_wait_reports 5 5
 sleep 0.3
-[ "$(reports)" -eq 5 ] || fail "$(reports) reports rows, expected 5"
+[ "$(collectord_reports)" -eq 5 ] || fail "$(collectord_reports) reports rows, expected 5"
 [ "$(cq "SELECT count(DISTINCT report_id) FROM reports")" -eq 5 ] ||
     fail "report_ids not distinct"
 for id in $(cat "$T/queued"); do

@@ -34,6 +34,13 @@
 #                               certificate in $DAEMON_TMP/NAME.pem
 #   agentd_sql SQL              SQL on isms-agentd's store, which stays
 #                               owned by nobody
+#   agentd_enrolled FIXTURE     agentd_fixture FIXTURE with a machine-id
+#                               (sets ROOT, HID), $AGENTD_CONF reporting
+#                               to the running collector, and the host
+#                               enrolled with ismsctl enroll
+#   collectord_reports          the collector's reports rows for $HID
+#   collectord_wait_reports N SECONDS
+#                               fails unless N of them arrive in time
 : "${top_builddir:?top_builddir not set}"
 COLLECTORD="$top_builddir/isms-collectord"
 COLLECTORD_CONF="$DAEMON_TMP/c.yaml"
@@ -168,4 +175,38 @@ collectord_enroll() {
 agentd_sql() {
 	sqlite3 "$AGENTD_STORE" "$1" || fail "sqlite3: $1"
 	chown -R nobody "$(dirname "$AGENTD_STORE")"
+}
+
+agentd_enrolled() {
+	agentd_fixture "$1"
+	cp "$top_srcdir/tests/fixtures/inventory-debian/root/etc/machine-id" \
+	    "$top_srcdir/tests/fixtures/inventory-debian/root/etc/hostname" \
+	    "$ROOT/etc/"
+	HID=$(cat "$ROOT/etc/machine-id")
+	{
+		agentd_base_conf
+		printf '%s\n' alerts: "  syslog: false" "  summary_at: never" \
+		    collector: "  url: $COLLECTORD_URL" "  ca: /pki/ca.pem" \
+		    "  cert: /pki/agent.pem" "  key: /pki/agent.key"
+	} >"$AGENTD_CONF"
+	_ae_tok=$(collectord_token)
+	"$top_builddir/ismsctl" enroll --server "$COLLECTORD_URL" \
+	    --token "$_ae_tok" --ca "$COLLECTORD_CA" --config "$AGENTD_CONF" \
+	    --root "$ROOT" >"$DAEMON_TMP/enroll.out" 2>&1 ||
+	    fail "enroll: $(cat "$DAEMON_TMP/enroll.out")"
+}
+
+collectord_reports() {
+	sqlite3 "$COLLECTORD_DB" \
+	    "SELECT count(*) FROM reports WHERE host_id = '$HID'" ||
+	    fail "sqlite3 collector: reports of $HID"
+}
+
+collectord_wait_reports() {
+	_cw_end=$(($(date +%s) + $2))
+	while [ "$(collectord_reports)" -lt "$1" ]; do
+		[ "$(date +%s)" -lt "$_cw_end" ] ||
+		    fail "$(collectord_reports) reports arrived, expected $1: $(tail -n 20 "$AGENTD_ERR")"
+		sleep 0.1
+	done
 }
