@@ -1165,6 +1165,21 @@ http_nodelay(struct http_conn *c)
 	c->nodelay = 1;
 }
 
+/* A POST-only endpoint that needs the store. */
+static void
+http_post(struct http_server *srv, struct evhttp_request *req,
+    enum evhttp_cmd_type cmd, const char *path,
+    void (*handler)(struct http_server *, struct evhttp_request *))
+{
+	if (cmd != EVHTTP_REQ_POST)
+		http_error(req, 405, "method_not_allowed", "%s takes POST",
+		    path);
+	else if (srv->store == NULL)
+		http_error(req, 503, "unavailable", "starting up");
+	else
+		handler(srv, req);
+}
+
 /* Every request: route by path, then by method. */
 static void
 http_request(struct evhttp_request *req, void *arg)
@@ -1197,29 +1212,11 @@ http_request(struct evhttp_request *req, void *arg)
 			http_reply_json(req, 200, json_pack("{s:s}",
 			    "status", "ok"));
 	} else if (strcmp(path, "/api/v1/enroll") == 0) {
-		if (cmd != EVHTTP_REQ_POST)
-			http_error(req, 405, "method_not_allowed",
-			    "%s takes POST", path);
-		else if (srv->store == NULL)
-			http_error(req, 503, "unavailable", "starting up");
-		else
-			http_enroll(srv, req);
+		http_post(srv, req, cmd, path, http_enroll);
 	} else if (strcmp(path, "/api/v1/renew") == 0) {
-		if (cmd != EVHTTP_REQ_POST)
-			http_error(req, 405, "method_not_allowed",
-			    "%s takes POST", path);
-		else if (srv->store == NULL)
-			http_error(req, 503, "unavailable", "starting up");
-		else
-			http_renew(srv, req);
+		http_post(srv, req, cmd, path, http_renew);
 	} else if (strcmp(path, "/api/v1/reports") == 0) {
-		if (cmd != EVHTTP_REQ_POST)
-			http_error(req, 405, "method_not_allowed",
-			    "%s takes POST", path);
-		else if (srv->store == NULL)
-			http_error(req, 503, "unavailable", "starting up");
-		else
-			http_reports(srv, req);
+		http_post(srv, req, cmd, path, http_reports);
 	} else if (strcmp(path, "/metrics") == 0 ||
 	    strncmp(path, "/api/v1/", 8) == 0) {
 		if (srv->store == NULL)
