@@ -126,15 +126,35 @@ ptrf(char *buf, const char *fmt, ...)
 	return (buf);
 }
 
-/* Records a violation for a field that is missing or of the wrong type. */
+/*
+ * Records a violation for a field that is missing or of the wrong type,
+ * in the same words for both parsers (reportv_parse, reportv_ingest).
+ */
+static int
+bad_kind(struct reportv_error *err, const char *ptr, int missing,
+    const char *what)
+{
+	if (missing)
+		return (bad(err, ptr, "%s is missing: it must be %s.", ptr,
+		    what));
+	return (bad(err, ptr, "%s must be %s.", ptr, what));
+}
+
+/* A string over its limit, in the same words for both parsers. */
+static int
+bad_length(struct reportv_error *err, const char *ptr, size_t len,
+    size_t max)
+{
+	return (bad(err, ptr, "%s is %zu bytes long; at most %zu are "
+	    "allowed.", ptr, len, max));
+}
+
+/* bad_kind for a member of a jansson document. */
 static int
 bad_type(struct reportv_error *err, const char *ptr, json_t *v,
     const char *what)
 {
-	if (v == NULL)
-		return (bad(err, ptr, "%s is missing: it must be %s.", ptr,
-		    what));
-	return (bad(err, ptr, "%s must be %s.", ptr, what));
+	return (bad_kind(err, ptr, v == NULL, what));
 }
 
 /*
@@ -405,8 +425,7 @@ check_text(json_t *o, const char *key, const char *base, size_t max,
 		return (bad_type(err, ptrf(ptr, "%s/%s", base, key), v,
 		    "a string"));
 	if (json_string_length(v) > max)
-		return (bad(err, ptrf(ptr, "%s/%s", base, key), "%s is %zu "
-		    "bytes long; at most %zu are allowed.", ptr,
+		return (bad_length(err, ptrf(ptr, "%s/%s", base, key),
 		    json_string_length(v), max));
 	return (0);
 }
@@ -1449,15 +1468,12 @@ jstr(const struct jp *p, uint32_t i)
 	return (jtype(p, i) == JT_STR ? p->v[i].s : NULL);
 }
 
-/* As bad_type, for a value of the parsed document. */
+/* bad_kind for a value of the parsed document. */
 static int
 fbad_type(struct reportv_error *err, const char *ptr, uint32_t i,
     const char *what)
 {
-	if (i == JP_NONE)
-		return (bad(err, ptr, "%s is missing: it must be %s.", ptr,
-		    what));
-	return (bad(err, ptr, "%s must be %s.", ptr, what));
+	return (bad_kind(err, ptr, i == JP_NONE, what));
 }
 
 /* As check_text. */
@@ -1475,9 +1491,8 @@ fcheck_text(const struct jp *p, uint32_t o, const char *key, const char *base,
 		return (fbad_type(err, ptrf(ptr, "%s/%s", base, key), v,
 		    "a string"));
 	if (p->v[v].len > max)
-		return (bad(err, ptrf(ptr, "%s/%s", base, key), "%s is %zu "
-		    "bytes long; at most %zu are allowed.", ptr, p->v[v].len,
-		    max));
+		return (bad_length(err, ptrf(ptr, "%s/%s", base, key),
+		    p->v[v].len, max));
 	return (0);
 }
 
