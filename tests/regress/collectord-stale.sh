@@ -31,24 +31,7 @@ if [ "$(id -u)" -eq 0 ] &&
     unshare -m --propagation private true >/dev/null 2>&1; then
 	SYSLOG=1
 fi
-cat >"$T/ns-setup.sh" <<'EOF'
-set -e
-sock=$1 old=$2
-shift 2
-mkdir -p "$old"
-mount --bind /dev "$old"
-mount -t tmpfs -o mode=0755,size=64k isms-test-dev /dev
-for n in null zero full random urandom tty; do
-	[ -e "$old/$n" ] || continue
-	: >"/dev/$n"
-	mount --bind "$old/$n" "/dev/$n"
-done
-ln -s /proc/self/fd /dev/fd
-: >/dev/log
-mount --bind "$sock" /dev/log
-umount -l "$old"
-exec "$@"
-EOF
+printf '%s\n' "$DEVLOG_SETUP" >"$T/ns-setup.sh"
 REAL_COLLECTORD=$COLLECTORD
 if [ "$SYSLOG" = 1 ]; then
 	start_syslog_receiver local --unix "$T/devlog.sock"

@@ -19,35 +19,11 @@ if [ "$(id -u)" -ne 0 ] ||
 fi
 agentd_need_root
 
-# sh -c script run by unshare: $1 the receiver's socket, $2 a scratch
-# directory, the rest the command to exec with /dev/log replaced.
-# shellcheck disable=SC2016
-NS_SETUP='
-set -e
-sock=$1 old=$2
-shift 2
-mkdir -p "$old"
-mount --bind /dev "$old"
-mount -t tmpfs -o mode=0755,size=64k isms-test-dev /dev
-for n in null zero full random urandom tty; do
-	[ -e "$old/$n" ] || continue
-	: >"/dev/$n"
-	mount --bind "$old/$n" "/dev/$n"
-done
-ln -s /proc/self/fd /dev/fd
-ln -s /proc/self/fd/0 /dev/stdin
-ln -s /proc/self/fd/1 /dev/stdout
-ln -s /proc/self/fd/2 /dev/stderr
-: >/dev/log
-mount --bind "$sock" /dev/log
-umount -l "$old"
-exec "$@"
-'
 
 # Like agentd_start, in the namespace; unshare and sh exec, so the pid
 # is the daemon's.
 agentd_start_ns() {
-	unshare -m --propagation private sh -c "$NS_SETUP" ns "$local_SOCK" \
+	unshare -m --propagation private sh -c "$DEVLOG_SETUP" ns "$local_SOCK" \
 	    "$DAEMON_TMP/olddev" "$AGENTD" -d -v -f "$AGENTD_CONF" -r "$ROOT" \
 	    2>>"$AGENTD_ERR" &
 	AGENTD_PID=$!

@@ -36,6 +36,33 @@ _ld_pids=
 trap cleanup_all EXIT
 trap 'exit 1' INT TERM HUP
 
+# DEVLOG_SETUP: an sh script for "unshare -m --propagation private sh -c
+# "$DEVLOG_SETUP" ns SOCK SCRATCH CMD...": a minimal /dev of its own
+# with /dev/log bound to the datagram socket SOCK (a syslog-receiver),
+# then exec CMD, so syslog(3) lines reach the test, not the host.
+# shellcheck disable=SC2016
+DEVLOG_SETUP='
+set -e
+sock=$1 old=$2
+shift 2
+mkdir -p "$old"
+mount --bind /dev "$old"
+mount -t tmpfs -o mode=0755,size=64k isms-test-dev /dev
+for n in null zero full random urandom tty; do
+	[ -e "$old/$n" ] || continue
+	: >"/dev/$n"
+	mount --bind "$old/$n" "/dev/$n"
+done
+ln -s /proc/self/fd /dev/fd
+ln -s /proc/self/fd/0 /dev/stdin
+ln -s /proc/self/fd/1 /dev/stdout
+ln -s /proc/self/fd/2 /dev/stderr
+: >/dev/log
+mount --bind "$sock" /dev/log
+umount -l "$old"
+exec "$@"
+'
+
 track_pid() {
 	_ld_pids="$_ld_pids $1"
 }
