@@ -26,86 +26,24 @@
 
 #include <sqlite3.h>
 
-#include "cstore.h"
-
-#define HOST_A	"0123456789abcdef0123456789abcdef"
-#define HOST_B	"fedcba9876543210fedcba9876543210"
-#define T0	1795000000
-
-struct fx {
-	char		 dir[64];
-	char		 path[128];
-	struct cstore	*s;
-};
-
-/* One SQL query's single integer answer, through a second connection. */
-static long long
-count(struct fx *f, const char *sql)
-{
-	sqlite3		*db;
-	sqlite3_stmt	*st;
-	long long	 n = -1;
-
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return (n);
-}
-
-/* Enrolls host_id with a fresh token. */
-static void
-enroll(struct cstore *s, const char *host_id, const char *serial)
-{
-	struct cstore_enroll	 en;
-	char			*cause = NULL;
-	char			 hash[65];
-
-	snprintf(hash, sizeof hash, "%064d", serial[0]);
-	assert_int_equal(s->ops->token_add(s, hash, 1, T0 + 3600, T0, NULL,
-	    &cause), 0);
-	memset(&en, 0, sizeof en);
-	en.token_hash = hash;
-	en.host_id = host_id;
-	en.hostname = "old-name";
-	en.serial = serial;
-	en.not_after = T0 + 86400;
-	en.now = T0;
-	assert_int_equal(s->ops->enroll(s, &en, NULL, &cause), CSTORE_OK);
-}
+#include "cstoretest.h"
 
 static int
 setup(void **state)
 {
-	struct fx	*f = calloc(1, sizeof *f);
-	char		*cause = NULL;
+	struct fx	*f;
 
-	strcpy(f->dir, "/tmp/test_cstore.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/c.db", f->dir);
-	f->s = cstore_sqlite_open(f->path, &cause);
-	assert_non_null(f->s);
-	enroll(f->s, HOST_A, "a1");
-	enroll(f->s, HOST_B, "b1");
-	*state = f;
+	cfx_setup(state, "test_cstore");
+	f = *state;
+	enroll(f->s, HOST_A, "a1", "old-name");
+	enroll(f->s, HOST_B, "b1", "old-name");
 	return (0);
 }
 
 static int
 teardown(void **state)
 {
-	struct fx	*f = *state;
-	char		 cmd[128];
-
-	if (f->s != NULL)
-		f->s->ops->close(f->s);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return (0);
+	return (cfx_teardown(state));
 }
 
 static struct cstore_verdict base_verdicts[] = {
