@@ -90,13 +90,8 @@ code=$(collectord_post /api/v1/reports "$T/report.json" \
     fail "report with the given CA's certificate: $code $(cat "$T/resp")"
 
 # ismsctl enroll pins the given CA (not self-signed) and enrolls.
-ROOT=$T/host
-mkdir -p "$ROOT/etc"
-cp "$top_srcdir/tests/fixtures/inventory-debian/root/etc/machine-id" \
-    "$top_srcdir/tests/fixtures/inventory-debian/root/etc/hostname" \
-    "$ROOT/etc/"
-printf '%s\n' collector: "  url: $COLLECTORD_URL" "  key: /pki/agent.key" \
-    "  cert: /pki/agent.pem" "  ca: /pki/ca.pem" >"$T/agent.yaml"
+agent_host "$T/host"
+agent_collector_conf >"$T/agent.yaml"
 pin=$(openssl x509 -in "$T/inter.pem" -noout -pubkey |
     openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
 tok=$(collectord_token --uses 1)

@@ -33,19 +33,8 @@ pin() {
 }
 
 # --- the host: a fixture's machine-id, files under a temporary root ---
-ROOT=$T/root
-mkdir -p "$ROOT/etc"
-cp "$top_srcdir/tests/fixtures/inventory-debian/root/etc/machine-id" \
-    "$top_srcdir/tests/fixtures/inventory-debian/root/etc/hostname" \
-    "$ROOT/etc/"
-HID=$(cat "$ROOT/etc/machine-id")
-cat >"$T/agent.yaml" <<EOF
-collector:
-  url: $URL
-  key: /pki/agent.key
-  cert: /pki/agent.pem
-  ca: /pki/ca.pem
-EOF
+agent_host "$T/root"
+agent_collector_conf >"$T/agent.yaml"
 P=$ROOT/pki
 : >"$T/out"
 # enroll EXPECTED-EXIT [args]: ismsctl enroll, output kept in $T/last

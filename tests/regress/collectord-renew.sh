@@ -28,19 +28,8 @@ collectord_start
 URL=$COLLECTORD_URL
 port=$COLLECTORD_PORT
 
-ROOT=$T/root
-mkdir -p "$ROOT/etc"
-cp "$top_srcdir/tests/fixtures/inventory-debian/root/etc/machine-id" \
-    "$top_srcdir/tests/fixtures/inventory-debian/root/etc/hostname" \
-    "$ROOT/etc/"
-HID=$(cat "$ROOT/etc/machine-id")
-cat >"$T/agent.yaml" <<EOF
-collector:
-  url: $URL
-  key: /pki/agent.key
-  cert: /pki/agent.pem
-  ca: /pki/ca.pem
-EOF
+agent_host "$T/root"
+agent_collector_conf >"$T/agent.yaml"
 P=$ROOT/pki
 # ctl EXPECTED-EXIT args: ismsctl enroll ARGS, output in $T/last.
 ctl() {

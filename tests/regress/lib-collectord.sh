@@ -34,6 +34,11 @@
 #                               certificate in $DAEMON_TMP/NAME.pem
 #   agentd_sql SQL              SQL on isms-agentd's store, which stays
 #                               owned by nobody
+#   agent_host DIR              DIR/etc/machine-id and hostname from a
+#                               fixture: ROOT=DIR, HID its machine-id
+#   agent_collector_conf        the "collector:" section of agent.yaml for
+#                               the running collector, key and
+#                               certificates under /pki of the root
 #   agentd_enrolled FIXTURE     agentd_fixture FIXTURE with a machine-id
 #                               (sets ROOT, HID), $AGENTD_CONF reporting
 #                               to the running collector, and the host
@@ -177,17 +182,27 @@ agentd_sql() {
 	chown -R nobody "$(dirname "$AGENTD_STORE")"
 }
 
-agentd_enrolled() {
-	agentd_fixture "$1"
+agent_host() {
+	ROOT=$1
+	mkdir -p "$ROOT/etc"
 	cp "$top_srcdir/tests/fixtures/inventory-debian/root/etc/machine-id" \
 	    "$top_srcdir/tests/fixtures/inventory-debian/root/etc/hostname" \
 	    "$ROOT/etc/"
 	HID=$(cat "$ROOT/etc/machine-id")
+}
+
+agent_collector_conf() {
+	printf '%s\n' collector: "  url: $COLLECTORD_URL" \
+	    "  key: /pki/agent.key" "  cert: /pki/agent.pem" "  ca: /pki/ca.pem"
+}
+
+agentd_enrolled() {
+	agentd_fixture "$1"
+	agent_host "$ROOT"
 	{
 		agentd_base_conf
-		printf '%s\n' alerts: "  syslog: false" "  summary_at: never" \
-		    collector: "  url: $COLLECTORD_URL" "  ca: /pki/ca.pem" \
-		    "  cert: /pki/agent.pem" "  key: /pki/agent.key"
+		printf '%s\n' alerts: "  syslog: false" "  summary_at: never"
+		agent_collector_conf
 	} >"$AGENTD_CONF"
 	_ae_tok=$(collectord_token)
 	"$top_builddir/ismsctl" enroll --server "$COLLECTORD_URL" \
